@@ -1,0 +1,60 @@
+//! Checksums of migration files.
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of a migration file with every CRLF turned into LF, so that a
+/// checkout with Windows line endings does not look like tampering.
+pub fn checksum(bytes: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    let mut rest = bytes;
+    while let Some(pos) = find_crlf(rest) {
+        hasher.update(&rest[..pos]);
+        hasher.update(b"\n");
+        rest = &rest[pos + 2..];
+    }
+    hasher.update(rest);
+    hasher.finalize().into()
+}
+
+fn find_crlf(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(2).position(|pair| pair == b"\r\n")
+}
+
+/// Lowercase hex of a checksum.
+pub fn to_hex(checksum: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for byte in checksum {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0xf)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_and_lf_files_have_the_same_checksum() {
+        let lf = b"-- revision: a\n-- migrate:up\nSELECT 1;\n";
+        let crlf = b"-- revision: a\r\n-- migrate:up\r\nSELECT 1;\r\n";
+        assert_eq!(checksum(lf), checksum(crlf));
+    }
+
+    #[test]
+    fn a_changed_byte_changes_the_checksum() {
+        assert_ne!(checksum(b"SELECT 1;"), checksum(b"SELECT 2;"));
+        // A lone CR is content, not a line ending.
+        assert_ne!(checksum(b"a\rb"), checksum(b"ab"));
+    }
+
+    #[test]
+    fn hex_is_the_sha256_of_the_normalised_bytes() {
+        assert_eq!(
+            to_hex(&checksum(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(to_hex(&checksum(b"abc\r\n")), to_hex(&checksum(b"abc\n")));
+    }
+}

@@ -1,0 +1,484 @@
+//! Every error migrate-core reports. Each message says what is wrong, where
+//! (file, line, revision), and what to do about it: these texts are shown
+//! verbatim by the compiler (through `embed_migrations!`) and by the CLI.
+
+use std::fmt;
+
+/// A revision and the file that defines it, as shown in messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRef {
+    /// The revision id.
+    pub id: String,
+    /// The file, as `<dir>/<name>.sql`.
+    pub file: String,
+}
+
+impl RevisionRef {
+    /// The reference to a revision.
+    pub fn of(revision: &crate::Revision) -> Self {
+        RevisionRef {
+            id: revision.id.to_string(),
+            file: revision.file.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for RevisionRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` ({})", self.id, self.file)
+    }
+}
+
+/// A problem with the migrations directory or one of its files: the rules
+/// checked identically at compile time and by `migrate check`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The directory does not exist or cannot be listed.
+    #[error(
+        "cannot read the migrations directory `{dir}`: {reason}; \
+         create it (`migrate init` does) or correct the path"
+    )]
+    DirectoryUnreadable {
+        /// The directory as given.
+        dir: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+
+    /// A `*.sql` file that cannot be read.
+    #[error("cannot read `{file}`: {reason}")]
+    FileUnreadable {
+        /// The file.
+        file: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+
+    /// A file that is not UTF-8.
+    #[error("{file}:{line}: the file is not valid UTF-8; save it as UTF-8")]
+    NotUtf8 {
+        /// The file.
+        file: String,
+        /// The line of the first invalid byte.
+        line: usize,
+    },
+
+    /// The header has no `revision:` line.
+    #[error(
+        "{file}: the header has no `-- revision:` line; \
+         add `-- revision: <id>` above `-- migrate:up`, with the id the file name starts with"
+    )]
+    MissingRevision {
+        /// The file.
+        file: String,
+    },
+
+    /// A header key set twice.
+    #[error("{file}:{line}: `{key}` is set twice (first on line {first_line}); keep one of them")]
+    DuplicateKey {
+        /// The file.
+        file: String,
+        /// The line of the second occurrence.
+        line: usize,
+        /// The key.
+        key: String,
+        /// The line of the first occurrence.
+        first_line: usize,
+    },
+
+    /// A header key this format does not have (usually a typo).
+    #[error(
+        "{file}:{line}: unknown header key `{key}`{}; the keys are: {}",
+        suggestion_text(.suggestion.as_deref()),
+        crate::parse::HEADER_KEYS.join(", ")
+    )]
+    UnknownKey {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The key as written.
+        key: String,
+        /// The known key it most resembles.
+        suggestion: Option<String>,
+    },
+
+    /// A header value that does not have the expected form.
+    #[error("{file}:{line}: `{key}: {value}` is not valid: {expected}")]
+    InvalidValue {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What the value must look like.
+        expected: String,
+    },
+
+    /// SQL (or anything but header lines and comments) before the first section.
+    #[error(
+        "{file}:{line}: SQL before the first section; the header holds only `-- key: value` lines, \
+         so put a `-- migrate:up` line above the upgrade SQL"
+    )]
+    ContentBeforeSection {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+    },
+
+    /// A `-- migrate:<name>` line other than `up` and `down`.
+    #[error(
+        "{file}:{line}: unknown section `-- migrate:{name}`; \
+         the sections are `-- migrate:up` and `-- migrate:down`"
+    )]
+    UnknownSection {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The section name as written.
+        name: String,
+    },
+
+    /// A section that appears twice.
+    #[error("{file}:{line}: a second `-- migrate:{name}` section (first on line {first_line}); merge them into one")]
+    DuplicateSection {
+        /// The file.
+        file: String,
+        /// The line of the second marker.
+        line: usize,
+        /// `up` or `down`.
+        name: String,
+        /// The line of the first marker.
+        first_line: usize,
+    },
+
+    /// No `-- migrate:up` section.
+    #[error(
+        "{file}: no `-- migrate:up` section; put the upgrade SQL below a `-- migrate:up` line"
+    )]
+    MissingUpSection {
+        /// The file.
+        file: String,
+    },
+
+    /// The file name does not carry the header's revision id.
+    #[error(
+        "{file}: the file name does not contain its revision id `{id}`; \
+         rename the file to `{id}_<slug>.sql` or correct the `revision:` line"
+    )]
+    FileNameMismatch {
+        /// The file.
+        file: String,
+        /// The id from the header.
+        id: String,
+    },
+
+    /// Two files with the same revision id.
+    #[error(
+        "revision id `{id}` is used by two files, {first} and {second}; \
+         give one of them a new id (in its header and its file name)"
+    )]
+    DuplicateRevision {
+        /// The id.
+        id: String,
+        /// The first file.
+        first: String,
+        /// The second file.
+        second: String,
+    },
+
+    /// `revises` names a revision that is not in the directory.
+    #[error(
+        "{file}: `revises: {missing}` names a revision that does not exist{}; \
+         correct the id, or restore the missing migration file",
+        candidates_text(.candidates)
+    )]
+    UnknownParent {
+        /// The file.
+        file: String,
+        /// The unknown id.
+        missing: String,
+        /// Known ids that resemble it.
+        candidates: Vec<String>,
+    },
+
+    /// `depends_on` names a revision that is not in the directory.
+    #[error(
+        "{file}: `depends_on: {missing}` names a revision that does not exist{}; \
+         correct the id, or restore the missing migration file",
+        candidates_text(.candidates)
+    )]
+    UnknownDependency {
+        /// The file.
+        file: String,
+        /// The unknown id.
+        missing: String,
+        /// Known ids that resemble it.
+        candidates: Vec<String>,
+    },
+
+    /// The same branch label on two revisions.
+    #[error("branch label `{label}` is used by both {first} and {second}; a label must name one revision")]
+    DuplicateBranchLabel {
+        /// The label.
+        label: String,
+        /// The first revision.
+        first: RevisionRef,
+        /// The second revision.
+        second: RevisionRef,
+    },
+
+    /// `revises` / `depends_on` form a cycle.
+    #[error(
+        "revisions form a cycle: {}; one of these files must revise an older revision instead",
+        cycle_text(.cycle)
+    )]
+    Cycle {
+        /// The revisions on the cycle, each requiring the next.
+        cycle: Vec<RevisionRef>,
+    },
+
+    /// More than one revision without `revises`.
+    #[error(
+        "more than one root revision (no `revises`): {}; \
+         set `revises:` on the newer one to the revision it follows, \
+         or give it a `branch_labels:` line if it starts an independent branch on purpose",
+        list_text(.roots)
+    )]
+    MultipleRoots {
+        /// The unlabelled roots.
+        roots: Vec<RevisionRef>,
+    },
+
+    /// More than one head without branch labels: two migrations were added
+    /// on top of the same revision.
+    #[error(
+        "more than one head revision: {}; two migrations were probably added on top of the same revision: \
+         run `migrate merge {} -m \"merge heads\"` to join them, \
+         or give each branch a `branch_labels:` line if the split is intended",
+        list_text(.heads),
+        ids_text(.heads)
+    )]
+    MultipleHeads {
+        /// The unlabelled heads.
+        heads: Vec<RevisionRef>,
+    },
+}
+
+impl LoadError {
+    /// The file the error is about, when it is about one file.
+    pub fn file(&self) -> Option<&str> {
+        use LoadError::*;
+        match self {
+            FileUnreadable { file, .. }
+            | NotUtf8 { file, .. }
+            | MissingRevision { file }
+            | DuplicateKey { file, .. }
+            | UnknownKey { file, .. }
+            | InvalidValue { file, .. }
+            | ContentBeforeSection { file, .. }
+            | UnknownSection { file, .. }
+            | DuplicateSection { file, .. }
+            | MissingUpSection { file }
+            | FileNameMismatch { file, .. }
+            | UnknownParent { file, .. }
+            | UnknownDependency { file, .. } => Some(file),
+            DuplicateRevision { second, .. } => Some(second),
+            DirectoryUnreadable { .. }
+            | DuplicateBranchLabel { .. }
+            | Cycle { .. }
+            | MultipleRoots { .. }
+            | MultipleHeads { .. } => None,
+        }
+    }
+}
+
+/// A target that cannot be resolved, or a plan that must not run. Raised
+/// before any statement is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The target is not in the grammar.
+    #[error(
+        "`{given}` is not a valid target; use `head`, `heads`, `base`, a revision id or prefix, \
+         `+N`, `-N`, `<rev>+N`, `<rev>-N` or `<label>@head`"
+    )]
+    Syntax {
+        /// The target as given.
+        given: String,
+    },
+
+    /// No revision has this id, prefix or label.
+    #[error("can't locate revision identified by `{given}`{}", candidates_text(.candidates))]
+    UnknownRevision {
+        /// The target as given.
+        given: String,
+        /// Known ids that resemble it.
+        candidates: Vec<String>,
+    },
+
+    /// A prefix that matches several revisions.
+    #[error(
+        "`{given}` is ambiguous: it is a prefix of {}; give more characters",
+        .candidates.join(", ")
+    )]
+    AmbiguousPrefix {
+        /// The prefix as given.
+        given: String,
+        /// Every id it is a prefix of.
+        candidates: Vec<String>,
+    },
+
+    /// `head` asked for where there are several heads.
+    #[error(
+        "`head` is ambiguous: there are {} heads ({}); name one (`<label>@head` or a revision id), \
+         use `heads` for all of them, or merge them with `migrate merge`",
+        .heads.len(),
+        .heads.join(", ")
+    )]
+    MultipleHeads {
+        /// The heads.
+        heads: Vec<String>,
+    },
+
+    /// A branch label no revision carries.
+    #[error("no branch is labelled `{label}`{}", labels_text(.known))]
+    UnknownBranch {
+        /// The label.
+        label: String,
+        /// The labels that exist.
+        known: Vec<String>,
+    },
+
+    /// A relative step that goes past the end of the graph.
+    #[error("`{given}` goes {requested} step(s) but only {available} are possible from the current state")]
+    OutOfRange {
+        /// The target as given.
+        given: String,
+        /// Steps asked for.
+        requested: usize,
+        /// Steps possible.
+        available: usize,
+    },
+
+    /// `rev+N` / `rev-N` through a branch point or merge, where the way on is
+    /// not unique.
+    #[error(
+        "`{given}` is ambiguous: `{at}` has several {direction}: {}; name the revision instead",
+        .candidates.join(", ")
+    )]
+    AmbiguousStep {
+        /// The target as given.
+        given: String,
+        /// Where the walk forks.
+        at: String,
+        /// `children` or `parents`.
+        direction: &'static str,
+        /// The ways on.
+        candidates: Vec<String>,
+    },
+
+    /// An upgrade to an older target, or a downgrade to a newer one.
+    #[error("`{given}` {reason}")]
+    WrongDirection {
+        /// The target as given.
+        given: String,
+        /// Why, and which verb to use.
+        reason: &'static str,
+    },
+
+    /// A downgrade to a revision that is not applied.
+    #[error(
+        "cannot downgrade to `{id}`: it is not applied; \
+         the current heads are {}",
+        heads_text(.current)
+    )]
+    NotApplied {
+        /// The target revision.
+        id: String,
+        /// The applied heads.
+        current: Vec<String>,
+    },
+
+    /// A downgrade through a revision without a down section.
+    #[error(
+        "cannot downgrade through `{id}` ({file}): it has no `-- migrate:down` section; \
+         nothing was changed. Add a down section, or `migrate stamp` the database to a revision below it"
+    )]
+    Irreversible {
+        /// The irreversible revision.
+        id: String,
+        /// Its file.
+        file: String,
+    },
+}
+
+fn suggestion_text(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|key| format!(" (did you mean `{key}`?)"))
+        .unwrap_or_default()
+}
+
+fn candidates_text(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", quoted(candidates, " or "))
+    }
+}
+
+fn labels_text(labels: &[String]) -> String {
+    if labels.is_empty() {
+        "; no revision has a `branch_labels:` line".to_string()
+    } else {
+        format!("; the labels are {}", quoted(labels, ", "))
+    }
+}
+
+fn heads_text(heads: &[String]) -> String {
+    if heads.is_empty() {
+        "none (the database is at base)".to_string()
+    } else {
+        quoted(heads, ", ")
+    }
+}
+
+fn quoted(items: &[String], separator: &str) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+fn list_text(revisions: &[RevisionRef]) -> String {
+    list_text_with(revisions, ", ")
+}
+
+fn ids_text(revisions: &[RevisionRef]) -> String {
+    revisions
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cycle_text(cycle: &[RevisionRef]) -> String {
+    let mut text = list_text_with(cycle, " -> ");
+    if let Some(first) = cycle.first() {
+        text.push_str(&format!(" -> `{}`", first.id));
+    }
+    text
+}
+
+fn list_text_with(revisions: &[RevisionRef], separator: &str) -> String {
+    revisions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
+}

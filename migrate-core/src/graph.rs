@@ -1,0 +1,434 @@
+//! The revision graph: who revises whom, validated, in topological order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::error::{LoadError, RevisionRef};
+use crate::revision::Revision;
+use crate::suggest::similar;
+
+/// The validated graph over a set of revisions.
+///
+/// Nodes are indices into the slice given to [`RevisionGraph::new`]. Two
+/// kinds of edges: `revises` (parents: the chain, merges, branch points)
+/// and `depends_on` (ordering only). Both must be applied before a revision.
+#[derive(Debug, Clone)]
+pub struct RevisionGraph<'a> {
+    revisions: &'a [Revision],
+    index: HashMap<&'a str, usize>,
+    /// `revises` edges, child to parent.
+    parents: Vec<Vec<usize>>,
+    /// `revises` edges, parent to child.
+    children: Vec<Vec<usize>>,
+    /// `revises` and `depends_on`: everything that must be applied first.
+    requires: Vec<Vec<usize>>,
+    /// The reverse of `requires`.
+    required_by: Vec<Vec<usize>>,
+    /// Every node, requirements first; ties broken by file-name order so the
+    /// order is the same on every machine.
+    order: Vec<usize>,
+    /// `position[node]` is the node's place in `order`.
+    position: Vec<usize>,
+}
+
+/// A set of revisions of one graph (for instance the applied ones), as one
+/// flag per node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionSet {
+    members: Vec<bool>,
+}
+
+impl RevisionSet {
+    /// Whether the node is in the set.
+    pub fn contains(&self, node: usize) -> bool {
+        self.members[node]
+    }
+
+    /// How many nodes are in the set.
+    pub fn len(&self) -> usize {
+        self.members.iter().filter(|&&m| m).count()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        !self.members.contains(&true)
+    }
+
+    /// Adds a node.
+    pub fn insert(&mut self, node: usize) {
+        self.members[node] = true;
+    }
+
+    /// Removes a node.
+    pub fn remove(&mut self, node: usize) {
+        self.members[node] = false;
+    }
+}
+
+impl<'a> RevisionGraph<'a> {
+    /// Builds and validates the graph: unique ids, known `revises` and
+    /// `depends_on`, unique branch labels, no cycle, one root and one head
+    /// (unless branch labels make a split intentional). Every problem is
+    /// returned.
+    pub fn new(revisions: &'a [Revision]) -> Result<Self, Vec<LoadError>> {
+        let mut errors = Vec::new();
+        let mut index: HashMap<&'a str, usize> = HashMap::with_capacity(revisions.len());
+        for (node, revision) in revisions.iter().enumerate() {
+            if let Some(&first) = index.get(revision.id.as_ref()) {
+                errors.push(LoadError::DuplicateRevision {
+                    id: revision.id.to_string(),
+                    first: revisions[first].file.to_string(),
+                    second: revision.file.to_string(),
+                });
+            } else {
+                index.insert(&revision.id, node);
+            }
+        }
+
+        let count = revisions.len();
+        let mut parents = vec![Vec::new(); count];
+        let mut requires = vec![Vec::new(); count];
+        for (node, revision) in revisions.iter().enumerate() {
+            for parent in revision.parents.iter() {
+                match index.get(parent.as_ref()) {
+                    Some(&p) => {
+                        parents[node].push(p);
+                        requires[node].push(p);
+                    }
+                    None => errors.push(LoadError::UnknownParent {
+                        file: revision.file.to_string(),
+                        missing: parent.to_string(),
+                        candidates: similar(parent, index.keys().copied()),
+                    }),
+                }
+            }
+            for dependency in revision.depends_on.iter() {
+                match index.get(dependency.as_ref()) {
+                    Some(&d) if !requires[node].contains(&d) => requires[node].push(d),
+                    Some(_) => {}
+                    None => errors.push(LoadError::UnknownDependency {
+                        file: revision.file.to_string(),
+                        missing: dependency.to_string(),
+                        candidates: similar(dependency, index.keys().copied()),
+                    }),
+                }
+            }
+        }
+        errors.extend(duplicate_labels(revisions));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        let children = reverse(&parents);
+        let required_by = reverse(&requires);
+        let order = match topological_order(&requires, &required_by) {
+            Ok(order) => order,
+            Err(left_over) => return Err(vec![cycle_error(revisions, &requires, &left_over)]),
+        };
+        let mut position = vec![0; count];
+        for (place, &node) in order.iter().enumerate() {
+            position[node] = place;
+        }
+        let graph = RevisionGraph {
+            revisions,
+            index,
+            parents,
+            children,
+            requires,
+            required_by,
+            order,
+            position,
+        };
+        graph.check_roots_and_heads()?;
+        Ok(graph)
+    }
+
+    fn check_roots_and_heads(&self) -> Result<(), Vec<LoadError>> {
+        let mut errors = Vec::new();
+        let unlabelled = |nodes: Vec<usize>, toward_root: bool| -> Vec<RevisionRef> {
+            nodes
+                .into_iter()
+                .filter(|&node| !self.segment_is_labelled(node, toward_root))
+                .map(|node| self.revision_ref(node))
+                .collect()
+        };
+        let roots = unlabelled(self.root_nodes(), false);
+        if roots.len() > 1 {
+            errors.push(LoadError::MultipleRoots { roots });
+        }
+        let heads = unlabelled(self.head_nodes(), true);
+        if heads.len() > 1 {
+            errors.push(LoadError::MultipleHeads { heads });
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether the straight run of revisions from `node` up to the nearest
+    /// branch point or merge (toward the root for a head, toward the heads
+    /// for a root) carries a branch label: that marks a split as intended.
+    fn segment_is_labelled(&self, mut node: usize, toward_root: bool) -> bool {
+        loop {
+            if !self.revisions[node].branch_labels.is_empty() {
+                return true;
+            }
+            let (next, back) = if toward_root {
+                (&self.parents, &self.children)
+            } else {
+                (&self.children, &self.parents)
+            };
+            match next[node].as_slice() {
+                [single] if back[*single].len() == 1 => node = *single,
+                _ => return false,
+            }
+        }
+    }
+
+    fn revision_ref(&self, node: usize) -> RevisionRef {
+        RevisionRef::of(&self.revisions[node])
+    }
+
+    /// The revisions, in the order given to [`RevisionGraph::new`].
+    pub fn revisions(&self) -> &'a [Revision] {
+        self.revisions
+    }
+
+    /// The revision at a node.
+    pub fn revision(&self, node: usize) -> &'a Revision {
+        &self.revisions[node]
+    }
+
+    /// The node of a full revision id.
+    pub fn node(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The revision with this full id.
+    pub fn get(&self, id: &str) -> Option<&'a Revision> {
+        self.node(id).map(|node| &self.revisions[node])
+    }
+
+    /// Every node, requirements first.
+    pub fn topological_nodes(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Every revision, requirements first.
+    pub fn topological(&self) -> impl DoubleEndedIterator<Item = &'a Revision> + '_ {
+        self.order.iter().map(|&node| &self.revisions[node])
+    }
+
+    /// A node's place in the topological order.
+    pub fn position(&self, node: usize) -> usize {
+        self.position[node]
+    }
+
+    /// The nodes this node revises.
+    pub fn parent_nodes(&self, node: usize) -> &[usize] {
+        &self.parents[node]
+    }
+
+    /// The nodes that revise this node.
+    pub fn child_nodes(&self, node: usize) -> &[usize] {
+        &self.children[node]
+    }
+
+    /// Nodes with no `revises`.
+    pub fn root_nodes(&self) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&node| self.parents[node].is_empty())
+            .collect()
+    }
+
+    /// Nodes nothing revises, in topological order.
+    pub fn head_nodes(&self) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&node| self.children[node].is_empty())
+            .collect()
+    }
+
+    /// The head revisions.
+    pub fn heads(&self) -> Vec<&'a Revision> {
+        self.head_nodes()
+            .into_iter()
+            .map(|node| &self.revisions[node])
+            .collect()
+    }
+
+    /// Nodes with more than one child: where branches split.
+    pub fn branch_point_nodes(&self) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&node| self.children[node].len() > 1)
+            .collect()
+    }
+
+    /// An empty set over this graph's nodes.
+    pub fn empty_set(&self) -> RevisionSet {
+        RevisionSet {
+            members: vec![false; self.revisions.len()],
+        }
+    }
+
+    /// The set of the given ids; ids this graph does not know are returned
+    /// apart, for the caller to report or ignore.
+    pub fn set_of<'i>(&self, ids: impl IntoIterator<Item = &'i str>) -> (RevisionSet, Vec<String>) {
+        let mut set = self.empty_set();
+        let mut unknown = Vec::new();
+        for id in ids {
+            match self.node(id) {
+                Some(node) => set.insert(node),
+                None => unknown.push(id.to_string()),
+            }
+        }
+        (set, unknown)
+    }
+
+    /// The members of a set, in topological order.
+    pub fn nodes_in(&self, set: &RevisionSet) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&node| set.contains(node))
+            .collect()
+    }
+
+    /// The applied heads: members of `set` that no member revises.
+    pub fn heads_of(&self, set: &RevisionSet) -> Vec<usize> {
+        self.nodes_in(set)
+            .into_iter()
+            .filter(|&node| !self.children[node].iter().any(|&c| set.contains(c)))
+            .collect()
+    }
+
+    /// `nodes` and everything they require, transitively.
+    pub fn ancestors_inclusive(&self, nodes: &[usize]) -> RevisionSet {
+        self.closure(nodes, &self.requires)
+    }
+
+    /// `nodes` and everything that requires them, transitively.
+    pub fn descendants_inclusive(&self, nodes: &[usize]) -> RevisionSet {
+        self.closure(nodes, &self.required_by)
+    }
+
+    fn closure(&self, start: &[usize], edges: &[Vec<usize>]) -> RevisionSet {
+        let mut set = self.empty_set();
+        let mut stack: Vec<usize> = start.to_vec();
+        while let Some(node) = stack.pop() {
+            if !set.contains(node) {
+                set.insert(node);
+                stack.extend(&edges[node]);
+            }
+        }
+        set
+    }
+
+    /// Every branch label, with the node that carries it.
+    pub fn labels(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        self.revisions
+            .iter()
+            .enumerate()
+            .flat_map(|(node, r)| r.branch_labels.iter().map(move |l| (l.as_ref(), node)))
+    }
+
+    /// Whether `set` is closed under requirements: every member's parents and
+    /// dependencies are members too (the state a database should be in).
+    pub fn missing_requirements(&self, set: &RevisionSet) -> Vec<(usize, usize)> {
+        let mut missing = Vec::new();
+        for node in self.nodes_in(set) {
+            for &required in &self.requires[node] {
+                if !set.contains(required) {
+                    missing.push((node, required));
+                }
+            }
+        }
+        missing
+    }
+}
+
+fn reverse(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut reversed = vec![Vec::new(); edges.len()];
+    for (from, targets) in edges.iter().enumerate() {
+        for &to in targets {
+            reversed[to].push(from);
+        }
+    }
+    reversed
+}
+
+/// Kahn's algorithm, always taking the ready node that comes first in file
+/// order. On a cycle, returns which nodes were left out: those on a cycle or
+/// behind one.
+fn topological_order(
+    requires: &[Vec<usize>],
+    required_by: &[Vec<usize>],
+) -> Result<Vec<usize>, Vec<bool>> {
+    let mut waiting: Vec<usize> = requires.iter().map(Vec::len).collect();
+    let mut ready: BTreeSet<usize> = (0..requires.len()).filter(|&n| waiting[n] == 0).collect();
+    let mut order = Vec::with_capacity(requires.len());
+    while let Some(node) = ready.pop_first() {
+        order.push(node);
+        for &next in &required_by[node] {
+            waiting[next] -= 1;
+            if waiting[next] == 0 {
+                ready.insert(next);
+            }
+        }
+    }
+    if order.len() == requires.len() {
+        Ok(order)
+    } else {
+        Err(waiting.iter().map(|&w| w > 0).collect())
+    }
+}
+
+/// Walks leftover requirements from a node left over by Kahn's algorithm
+/// until a node repeats: the repeated stretch is a cycle. Every leftover node
+/// has a leftover requirement (else it would have been ordered), so the walk
+/// never stops early and repeats within as many steps as there are nodes.
+fn cycle_error(revisions: &[Revision], requires: &[Vec<usize>], left_over: &[bool]) -> LoadError {
+    let leftover_requirement = |node: usize| requires[node].iter().copied().find(|&r| left_over[r]);
+    let Some(start) = left_over.iter().position(|&l| l) else {
+        return LoadError::Cycle { cycle: Vec::new() };
+    };
+    let mut path = vec![start];
+    let mut node = start;
+    while let Some(next) = leftover_requirement(node) {
+        if let Some(at) = path.iter().position(|&n| n == next) {
+            path.drain(..at);
+            break;
+        }
+        path.push(next);
+        node = next;
+    }
+    LoadError::Cycle {
+        cycle: path
+            .into_iter()
+            .map(|n| RevisionRef::of(&revisions[n]))
+            .collect(),
+    }
+}
+
+fn duplicate_labels(revisions: &[Revision]) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<&str, &Revision> = HashMap::new();
+    for revision in revisions {
+        for label in revision.branch_labels.iter() {
+            if let Some(first) = seen.insert(label, revision) {
+                errors.push(LoadError::DuplicateBranchLabel {
+                    label: label.to_string(),
+                    first: RevisionRef::of(first),
+                    second: RevisionRef::of(revision),
+                });
+            }
+        }
+    }
+    errors
+}

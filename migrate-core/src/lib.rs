@@ -1,0 +1,29 @@
+//! The heart of the migration toolkit, shared by the `embed_migrations!`
+//! macro and the `migrate` CLI so that both apply exactly the same rules:
+//!
+//! - [`parse`]: the migration file format;
+//! - [`load`]: reading a migrations directory;
+//! - [`graph`]: the revision graph and its validation;
+//! - [`target`]: Alembic's target grammar;
+//! - [`plan`]: from an applied set and a target to ordered steps;
+//! - [`checksum`]: SHA-256 with line endings normalised.
+//!
+//! No database and no I/O beyond reading the migration files.
+
+pub mod checksum;
+pub mod error;
+pub mod graph;
+pub mod load;
+pub mod parse;
+pub mod plan;
+pub mod revision;
+mod suggest;
+pub mod target;
+
+pub use error::{LoadError, PlanError, RevisionRef};
+pub use graph::{RevisionGraph, RevisionSet};
+pub use load::{load_dir, MigrationDir};
+pub use parse::parse_migration;
+pub use plan::{plan_downgrade, plan_stamp, plan_upgrade, Direction, Plan, StampPlan};
+pub use revision::{Revision, Text, TextList};
+pub use target::{Range, Target};

@@ -1,0 +1,321 @@
+//! The migration file format: a header of `-- key: value` lines, then a
+//! `-- migrate:up` section and an optional `-- migrate:down` section.
+
+use crate::checksum::checksum;
+use crate::error::LoadError;
+use crate::revision::{Revision, Text};
+use crate::suggest::closest;
+
+/// Every header key the format knows.
+pub const HEADER_KEYS: &[&str] = &[
+    "revision",
+    "revises",
+    "message",
+    "created",
+    "transaction",
+    "branch_labels",
+    "depends_on",
+];
+
+const SECTION_PREFIX: &str = "-- migrate:";
+
+/// Parses one migration file. `file` is the path shown in messages; its last
+/// component is the file name, which must contain the revision id.
+/// Every problem in the file is reported, not only the first.
+pub fn parse_migration(file: &str, bytes: &[u8]) -> Result<Revision, Vec<LoadError>> {
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let line = 1 + bytes[..err.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        vec![LoadError::NotUtf8 {
+            file: file.to_string(),
+            line,
+        }]
+    })?;
+    let mut parser = Parser::new(file);
+    for (index, raw) in text.split('\n').enumerate() {
+        parser.line(index + 1, raw.strip_suffix('\r').unwrap_or(raw));
+    }
+    parser.finish(checksum(bytes))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Header,
+    Up,
+    Down,
+}
+
+struct Parser<'f> {
+    file: &'f str,
+    errors: Vec<LoadError>,
+    section: Section,
+    /// `(key, value, line)` in file order.
+    header: Vec<(String, String, usize)>,
+    up: Option<(usize, String)>,
+    down: Option<(usize, String)>,
+}
+
+impl<'f> Parser<'f> {
+    fn new(file: &'f str) -> Self {
+        Parser {
+            file,
+            errors: Vec::new(),
+            section: Section::Header,
+            header: Vec::new(),
+            up: None,
+            down: None,
+        }
+    }
+
+    fn line(&mut self, number: usize, line: &str) {
+        if let Some(name) = line.trim_end().strip_prefix(SECTION_PREFIX) {
+            self.start_section(number, name.trim());
+            return;
+        }
+        match self.section {
+            Section::Header => self.header_line(number, line),
+            Section::Up => push_line(&mut self.up, line),
+            Section::Down => push_line(&mut self.down, line),
+        }
+    }
+
+    fn start_section(&mut self, number: usize, name: &str) {
+        let (section, slot) = match name {
+            "up" => (Section::Up, &mut self.up),
+            "down" => (Section::Down, &mut self.down),
+            _ => {
+                self.errors.push(LoadError::UnknownSection {
+                    file: self.file.to_string(),
+                    line: number,
+                    name: name.to_string(),
+                });
+                return;
+            }
+        };
+        if let Some((first_line, _)) = slot {
+            self.errors.push(LoadError::DuplicateSection {
+                file: self.file.to_string(),
+                line: number,
+                name: name.to_string(),
+                first_line: *first_line,
+            });
+        } else {
+            *slot = Some((number, String::new()));
+        }
+        self.section = section;
+    }
+
+    fn header_line(&mut self, number: usize, line: &str) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return;
+        }
+        let Some(comment) = trimmed.strip_prefix("--") else {
+            self.errors.push(LoadError::ContentBeforeSection {
+                file: self.file.to_string(),
+                line: number,
+            });
+            return;
+        };
+        // `-- key: value` with a one-word key is a header entry; any other
+        // comment is free text.
+        if let Some((key, value)) = comment.split_once(':') {
+            let key = key.trim();
+            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                self.header
+                    .push((key.to_string(), value.trim().to_string(), number));
+            }
+        }
+    }
+
+    fn finish(mut self, checksum: [u8; 32]) -> Result<Revision, Vec<LoadError>> {
+        let header = Header::check(&self.header, self.file, &mut self.errors);
+        if self.up.is_none() {
+            self.errors.push(LoadError::MissingUpSection {
+                file: self.file.to_string(),
+            });
+        }
+        if let Some(id) = &header.id {
+            if !file_name_has_id(self.file, id) {
+                self.errors.push(LoadError::FileNameMismatch {
+                    file: self.file.to_string(),
+                    id: id.clone(),
+                });
+            }
+        }
+        match (header.id, self.up) {
+            (Some(id), Some((_, up))) if self.errors.is_empty() => Ok(Revision {
+                id: id.into(),
+                parents: header.revises.into(),
+                depends_on: header.depends_on.into(),
+                branch_labels: header.branch_labels.into(),
+                message: header.message.unwrap_or_default().into(),
+                created: header.created.map(Text::from),
+                up_sql: up.trim().to_string().into(),
+                down_sql: self.down.map(|(_, sql)| sql.trim().to_string().into()),
+                transactional: header.transactional,
+                checksum,
+                file: self.file.to_string().into(),
+            }),
+            _ => Err(self.errors),
+        }
+    }
+}
+
+fn push_line(section: &mut Option<(usize, String)>, line: &str) {
+    if let Some((_, sql)) = section {
+        sql.push_str(line);
+        sql.push('\n');
+    }
+}
+
+/// The header's values, checked.
+struct Header {
+    id: Option<String>,
+    revises: Vec<Text>,
+    depends_on: Vec<Text>,
+    branch_labels: Vec<Text>,
+    message: Option<String>,
+    created: Option<String>,
+    transactional: bool,
+}
+
+impl Header {
+    fn check(entries: &[(String, String, usize)], file: &str, errors: &mut Vec<LoadError>) -> Self {
+        let mut header = Header {
+            id: None,
+            revises: Vec::new(),
+            depends_on: Vec::new(),
+            branch_labels: Vec::new(),
+            message: None,
+            created: None,
+            transactional: true,
+        };
+        let mut seen: Vec<(&str, usize)> = Vec::new();
+        for (key, value, line) in entries {
+            let line = *line;
+            if !HEADER_KEYS.contains(&key.as_str()) {
+                errors.push(LoadError::UnknownKey {
+                    file: file.to_string(),
+                    line,
+                    key: key.clone(),
+                    suggestion: closest(key, HEADER_KEYS.iter().copied()).map(str::to_string),
+                });
+                continue;
+            }
+            if let Some(&(_, first_line)) = seen.iter().find(|(k, _)| k == key) {
+                errors.push(LoadError::DuplicateKey {
+                    file: file.to_string(),
+                    line,
+                    key: key.clone(),
+                    first_line,
+                });
+                continue;
+            }
+            seen.push((key, line));
+            let invalid = |expected: &str| LoadError::InvalidValue {
+                file: file.to_string(),
+                line,
+                key: key.clone(),
+                value: value.clone(),
+                expected: expected.to_string(),
+            };
+            match key.as_str() {
+                "revision" if is_revision_id(value) => header.id = Some(value.clone()),
+                "revision" => errors.push(invalid(REVISION_ID_RULE)),
+                "revises" => match id_list(value, ListOf::Revisions) {
+                    Ok(ids) => header.revises = ids,
+                    Err(why) => errors.push(invalid(&why)),
+                },
+                "depends_on" => match id_list(value, ListOf::Revisions) {
+                    Ok(ids) => header.depends_on = ids,
+                    Err(why) => errors.push(invalid(&why)),
+                },
+                "branch_labels" => match id_list(value, ListOf::Labels) {
+                    Ok(labels) if !labels.is_empty() => header.branch_labels = labels,
+                    Ok(_) => errors.push(invalid("expected one or more labels, comma-separated")),
+                    Err(why) => errors.push(invalid(&why)),
+                },
+                "message" => header.message = Some(value.clone()),
+                "created" => header.created = Some(value.clone()),
+                "transaction" => match value.as_str() {
+                    "true" => header.transactional = true,
+                    "false" => header.transactional = false,
+                    _ => errors.push(invalid("expected `true` or `false`")),
+                },
+                _ => unreachable!("every key of HEADER_KEYS is matched"),
+            }
+        }
+        let has_revision_line = entries.iter().any(|(key, _, _)| key == "revision");
+        if !has_revision_line {
+            errors.push(LoadError::MissingRevision {
+                file: file.to_string(),
+            });
+        }
+        header
+    }
+}
+
+const REVISION_ID_RULE: &str =
+    "a revision id is one or more ASCII letters and digits (the CLI makes 12 hex digits)";
+
+/// Revision ids are letters and digits only, so that they never collide with
+/// the target grammar (`+N`, `-N`, `@`, `:`) or the file name's `_`.
+pub fn is_revision_id(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Branch labels are letters, digits and `_`, starting with a letter (no
+/// `-`, which the target grammar reads as `<label>-N`).
+pub fn is_label(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What a list holds: revision ids or branch labels.
+#[derive(Clone, Copy)]
+enum ListOf {
+    Revisions,
+    Labels,
+}
+
+fn id_list(value: &str, kind: ListOf) -> Result<Vec<Text>, String> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut items: Vec<Text> = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        let valid = match kind {
+            ListOf::Revisions => is_revision_id(item),
+            ListOf::Labels => is_label(item),
+        };
+        if !valid {
+            return Err(match kind {
+                _ if item.is_empty() => "an empty entry in the comma-separated list".to_string(),
+                ListOf::Revisions => format!("`{item}` is not a revision id; {REVISION_ID_RULE}"),
+                ListOf::Labels => format!(
+                    "`{item}` is not a label: labels are letters, digits and `_`, starting with a letter"
+                ),
+            });
+        }
+        if items.iter().any(|seen| seen == item) {
+            return Err(format!("`{item}` is listed twice"));
+        }
+        items.push(item.to_string().into());
+    }
+    Ok(items)
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// The file name must carry the id as one of its `_`-separated parts:
+/// `<rev>_<slug>.sql`, or with a date prefix `20261124_1000_<rev>_<slug>.sql`.
+fn file_name_has_id(path: &str, id: &str) -> bool {
+    let name = file_name(path);
+    let stem = name.strip_suffix(".sql").unwrap_or(name);
+    stem.split('_').any(|part| part == id)
+}

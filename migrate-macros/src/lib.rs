@@ -1,0 +1,30 @@
+//! `embed_migrations!`: a migrations directory checked and embedded at
+//! compile time.
+//!
+//! The macro is a thin shell: [`input`] reads the path literal,
+//! `migrate_core::load_dir` loads and validates (the same code the CLI
+//! runs), and [`expand`] turns the result into a `Runner` constant or into
+//! one `compile_error!` per problem.
+
+use proc_macro::TokenStream;
+
+mod expand;
+mod input;
+
+/// Embeds the migrations of a directory, given relative to the crate's
+/// `Cargo.toml`, as a `migrate_runtime::Runner` constant expression.
+///
+/// ```ignore
+/// static RUNNER: migrate_runtime::Runner = migrate_runtime::embed_migrations!("migrations");
+/// ```
+///
+/// A directory that does not validate (a bad header, a missing up section,
+/// two heads, a cycle, ...) is a compile error naming the file and what to
+/// do. Every file read is tracked, so editing one rebuilds the crate; for a
+/// *new* file to be picked up, add a `build.rs` that calls
+/// `migrate_runtime::build::rerun_if_changed("migrations")`.
+#[proc_macro]
+pub fn embed_migrations(tokens: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(tokens as input::Input);
+    expand::expand(&input).into()
+}
