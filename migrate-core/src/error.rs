@@ -46,7 +46,7 @@ pub enum LoadError {
     },
 
     /// A `*.sql` file that cannot be read.
-    #[error("cannot read `{file}`: {reason}")]
+    #[error("cannot read `{file}`: {reason}; check that it is a readable file")]
     FileUnreadable {
         /// The file.
         file: String,
@@ -55,7 +55,10 @@ pub enum LoadError {
     },
 
     /// A file that is not UTF-8.
-    #[error("{file}:{line}: the file is not valid UTF-8; save it as UTF-8")]
+    #[error(
+        "{file}:{line}: the file is not valid UTF-8 (the first invalid byte is on this line); \
+         save it with the UTF-8 encoding"
+    )]
     NotUtf8 {
         /// The file.
         file: String,
@@ -223,7 +226,10 @@ pub enum LoadError {
     },
 
     /// The same branch label on two revisions.
-    #[error("branch label `{label}` is used by both {first} and {second}; a label must name one revision")]
+    #[error(
+        "branch label `{label}` is used by both {first} and {second}; \
+         a label must name one branch: rename it in one of the two files"
+    )]
     DuplicateBranchLabel {
         /// The label.
         label: String,
@@ -235,7 +241,8 @@ pub enum LoadError {
 
     /// `revises` / `depends_on` form a cycle.
     #[error(
-        "revisions form a cycle: {}; one of these files must revise an older revision instead",
+        "revisions form a cycle, each requiring the next through `revises` or `depends_on`: {}; \
+         correct the `revises:` or `depends_on:` line of one of these files so that it names an older revision",
         cycle_text(.cycle)
     )]
     Cycle {

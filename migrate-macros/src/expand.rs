@@ -18,9 +18,19 @@ pub fn expand(input: &Input) -> TokenStream {
 /// One `compile_error!` per problem, all at the literal's span, inside an
 /// expression so that the invocation still type-checks as a `Runner`.
 fn compile_errors(input: &Input, errors: &[LoadError]) -> TokenStream {
-    let messages = errors
-        .iter()
-        .map(|error| syn::Error::new(input.literal.span(), error.to_string()).to_compile_error());
+    let messages = errors.iter().map(|error| {
+        let mut message = error.to_string();
+        if let LoadError::DirectoryUnreadable { .. } = error {
+            // The usual cause is a path written relative to the workspace
+            // root or the shell's directory: show where the macro looked.
+            message.push_str(&format!(
+                " (a relative path starts at the directory of the crate's Cargo.toml: \
+                 the macro looked in `{}`)",
+                input.resolved().display()
+            ));
+        }
+        syn::Error::new(input.literal.span(), message).to_compile_error()
+    });
     quote! {
         {
             #(#messages)*

@@ -18,6 +18,15 @@ impl Parse for Input {
                 "expected the migrations directory, e.g. `embed_migrations!(\"migrations\")`",
             ));
         }
+        if !input.peek(LitStr) {
+            // syn's own "expected string literal" does not say why a constant
+            // or a `concat!` will not do.
+            return Err(input.error(
+                "expected the migrations directory as a string literal, e.g. \
+                 `embed_migrations!(\"migrations\")`: the macro reads the directory while the \
+                 crate compiles, before any constant or macro in it has a value",
+            ));
+        }
         let literal: LitStr = input.parse()?;
         if !input.is_empty() {
             return Err(
