@@ -8,6 +8,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod build;
 pub mod runner;
 
 pub use migrate_core as core;
