@@ -6,20 +6,26 @@
 //! - [`graph`]: the revision graph and its validation;
 //! - [`target`]: Alembic's target grammar;
 //! - [`plan`]: from an applied set and a target to ordered steps;
-//! - [`checksum`]: SHA-256 with line endings normalised.
+//! - [`checksum`]: SHA-256 with line endings normalised;
+//! - [`dialect`]: the SQL sent to each database, shared by the runtime and
+//!   the offline scripts;
+//! - [`statements`]: splitting a section into statements.
 //!
 //! No database and no I/O beyond reading the migration files.
 
 pub mod checksum;
+pub mod dialect;
 pub mod error;
 pub mod graph;
 pub mod load;
 pub mod parse;
 pub mod plan;
 pub mod revision;
+pub mod statements;
 mod suggest;
 pub mod target;
 
+pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};
 pub use load::{load_dir, MigrationDir};

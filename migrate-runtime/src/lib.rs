@@ -7,13 +7,27 @@
 //! RUNNER.run(&pool).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The same calls take a `PgPool` (feature `postgres`), a `MySqlPool`
+//! (feature `mysql`) or a `SqlitePool` (feature `sqlite`, on by default).
+//! A run holds one pooled connection throughout, and every future is
+//! `Send`.
 
+mod backend;
 pub mod build;
+mod error;
+mod history;
+mod report;
 pub mod runner;
+mod session;
 
+pub use backend::Backend;
+pub use error::{Aftermath, Error};
+pub use history::HistoryRow;
 pub use migrate_core as core;
 pub use migrate_core::Revision;
-pub use runner::Runner;
+pub use report::{Report, RevisionState, RevisionStatus, Status, StepReport};
+pub use runner::{Runner, TransactionMode};
 
 /// Embeds a migrations directory, checked at compile time. See the crate
 /// documentation of `migrate-macros`.

@@ -1,9 +1,22 @@
-//! The [`Runner`]: an embedded set of revisions and how to apply them.
+//! The [`Runner`]: an embedded set of revisions, its settings, and the
+//! operations of DESIGN.md (`run`, `upgrade`, `downgrade`, `stamp`,
+//! `current`, `status`, `revisions`).
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use migrate_core::Revision;
+use sqlx::Pool;
+
+use migrate_core::{
+    plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
+    RevisionGraph, RevisionSet, Target,
+};
+
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::history::CheckedHistory;
+use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
+use crate::session::Session;
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,14 +24,30 @@ pub enum TransactionMode {
     /// One transaction per revision: progress survives a later failure.
     #[default]
     PerRevision,
-    /// One transaction for the whole run: all or nothing. Revisions marked
+    /// One transaction for the whole run: all or nothing, and the fastest,
+    /// since applying is bound by commits. Revisions marked
     /// `transaction: false` still run on their own.
     Single,
 }
 
 /// The embedded migrations and the settings used to apply them.
 ///
-/// Made by `embed_migrations!`, usually as a `static`.
+/// Made by `embed_migrations!`, usually as a `static`; the settings are
+/// changed with the `with_*` methods:
+///
+/// ```no_run
+/// # async fn boot(pool: sqlx::SqlitePool) -> Result<(), migrate_runtime::Error> {
+/// use std::time::Duration;
+/// static MIGRATIONS: migrate_runtime::Runner = migrate_runtime::embed_migrations!("../migrations");
+/// let report = MIGRATIONS
+///     .clone()
+///     .with_history_table("app_migrations")
+///     .with_lock_timeout(Duration::from_secs(30))
+///     .run(&pool)
+///     .await?;
+/// println!("applied {:?}", report.revisions());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Runner {
     revisions: Cow<'static, [Revision]>,
@@ -41,8 +70,373 @@ impl Runner {
         }
     }
 
+    /// A runner over revisions loaded at run time (the CLI's case); they are
+    /// validated on first use.
+    pub fn new(revisions: Vec<Revision>) -> Self {
+        Runner {
+            revisions: Cow::Owned(revisions),
+            ..Runner::from_static(&[])
+        }
+    }
+
+    /// The history table (default `migrate_history`); `schema.table` is
+    /// accepted. Checked as an identifier when the runner is used.
+    pub fn with_history_table(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.history_table = name.into();
+        self
+    }
+
+    /// How long to wait for another run's lock (default 60 s).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether to proceed when the database has applied revisions this
+    /// build does not know (default: refuse, as after a rollback of the
+    /// application to an older build).
+    pub fn with_ignore_unknown(mut self, ignore: bool) -> Self {
+        self.ignore_unknown = ignore;
+        self
+    }
+
+    /// One transaction per revision (default) or one for the whole run.
+    pub fn with_transaction_mode(mut self, mode: TransactionMode) -> Self {
+        self.transaction_mode = mode;
+        self
+    }
+
     /// The embedded revisions, in file-name order. No database needed.
     pub fn revisions(&self) -> &[Revision] {
         &self.revisions
+    }
+
+    /// The history table's name, as configured.
+    pub fn history_table(&self) -> &str {
+        &self.history_table
+    }
+
+    /// The revision graph, validated.
+    pub fn graph(&self) -> Result<RevisionGraph<'_>, Error> {
+        RevisionGraph::new(&self.revisions).map_err(Error::InvalidMigrations)
+    }
+
+    fn table(&self) -> Result<HistoryTable, Error> {
+        HistoryTable::new(&self.history_table).map_err(Error::InvalidHistoryTable)
+    }
+
+    /// Upgrades to every head: the call an application makes at boot.
+    ///
+    /// When nothing is pending this sends one statement (the history read)
+    /// and takes no lock. Otherwise it locks, reads again under the lock,
+    /// verifies and applies. Returns what it applied.
+    pub async fn run<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Report, Error> {
+        self.upgrade(pool, "heads").await
+    }
+
+    /// Upgrades to a target: `head`, `heads`, a revision id or unique
+    /// prefix, `+N`, `<rev>+N`, `<label>@head`.
+    pub async fn upgrade<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        let target = Target::parse(target)?;
+        self.change(pool, Direction::Upgrade, &target).await
+    }
+
+    /// Downgrades to a target: `-N`, `base`, a revision id or prefix,
+    /// `<rev>-N`. Refused before anything runs when a revision on the way
+    /// has no down section.
+    pub async fn downgrade<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        let target = Target::parse(target)?;
+        self.change(pool, Direction::Downgrade, &target).await
+    }
+
+    async fn change<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+        direction: Direction,
+        target: &Target,
+    ) -> Result<Report, Error> {
+        let table = self.table()?;
+        let mut session = Session::<DB>::open(pool, table).await?;
+
+        // The optimistic read: the whole of a no-op boot.
+        let rows = session.read().await?;
+        let checked = CheckedHistory::new(&self.revisions, rows.as_deref().unwrap_or_default());
+        if let Some(refusal) = checked.refusal(&self.revisions, self.ignore_unknown) {
+            return Err(refusal);
+        }
+        let at_every_head = direction == Direction::Upgrade
+            && matches!(target, Target::Heads | Target::Head)
+            && checked.everything_applied(&self.revisions);
+        if at_every_head {
+            tracing::debug!("migrations: nothing pending");
+            return Ok(Report::nothing(direction));
+        }
+        let graph = self.graph()?;
+        if self.plan(&graph, &checked, direction, target)?.is_empty() {
+            return Ok(Report::nothing(direction));
+        }
+
+        session.lock(self.lock_timeout).await?;
+        let result = self
+            .change_locked(&mut session, &graph, direction, target, rows.is_none())
+            .await;
+        release(&mut session, result).await
+    }
+
+    /// Under the lock: read again (another replica may have done the work),
+    /// verify, plan, apply.
+    async fn change_locked<DB: Backend>(
+        &self,
+        session: &mut Session<DB>,
+        graph: &RevisionGraph<'_>,
+        direction: Direction,
+        target: &Target,
+        create_table: bool,
+    ) -> Result<Report, Error> {
+        if create_table {
+            session.create_history_table().await?;
+        }
+        let rows = session.read().await?.unwrap_or_default();
+        let checked = CheckedHistory::new(&self.revisions, &rows);
+        if let Some(refusal) = checked.refusal(&self.revisions, self.ignore_unknown) {
+            return Err(refusal);
+        }
+        let plan = self.plan(graph, &checked, direction, target)?;
+        let single = self.transaction_mode == TransactionMode::Single;
+        let mut report = Report::nothing(direction);
+        for revision in &plan.steps {
+            let step = session
+                .run_step(
+                    revision,
+                    direction == Direction::Upgrade,
+                    single,
+                    self.lock_timeout,
+                )
+                .await?;
+            tracing::info!(
+                revision = %step.revision,
+                message = %step.message,
+                elapsed_ms = step.duration.as_millis() as u64,
+                "migrations: {} {}",
+                if direction == Direction::Upgrade { "applied" } else { "reverted" },
+                step.revision,
+            );
+            report.steps.push(step);
+        }
+        session.commit_run_transaction().await?;
+        Ok(report)
+    }
+
+    fn plan<'g>(
+        &self,
+        graph: &RevisionGraph<'g>,
+        checked: &CheckedHistory,
+        direction: Direction,
+        target: &Target,
+    ) -> Result<Plan<'g>, Error> {
+        let applied = checked.applied_set(graph)?;
+        Ok(match direction {
+            Direction::Upgrade => plan_upgrade(graph, &applied, target)?,
+            Direction::Downgrade => plan_downgrade(graph, &applied, target)?,
+        })
+    }
+
+    /// Records the database as being at `target` without running any SQL:
+    /// rows are added for the target and all it requires, and removed for
+    /// what requires it. Also the way out of a half-applied revision: rows
+    /// left pending are cleared first.
+    pub async fn stamp<DB: Backend>(&self, pool: &Pool<DB>, target: &str) -> Result<Report, Error> {
+        let target = Target::parse(target)?;
+        let graph = self.graph()?;
+        let table = self.table()?;
+        let mut session = Session::<DB>::open(pool, table.clone()).await?;
+        session.lock(self.lock_timeout).await?;
+        let result = async {
+            session.create_history_table().await?;
+            let rows = session.read().await?.unwrap_or_default();
+            let checked = CheckedHistory::new(&self.revisions, &rows);
+            if !checked.unknown.is_empty() && !self.ignore_unknown {
+                return Err(Error::UnknownRevisions {
+                    revisions: checked.unknown.clone(),
+                });
+            }
+            let applied = checked.applied_set(&graph)?;
+            let plan = plan_stamp(&graph, &applied, &target)?;
+            let dialect = DB::DIALECT;
+            let mut statements = vec![dialect.begin().to_string()];
+            if DB::LOCK_IS_TRANSACTION {
+                statements[0] = format!("SAVEPOINT {}", migrate_core::dialect::SAVEPOINT);
+            }
+            for &index in &checked.half_applied {
+                statements.push(dialect.delete_row(&table, &self.revisions[index].id));
+            }
+            let pending: Vec<&Revision> = checked
+                .half_applied
+                .iter()
+                .map(|&i| &self.revisions[i])
+                .collect();
+            for revision in &plan.delete {
+                statements.push(dialect.delete_row(&table, &revision.id));
+            }
+            for revision in &plan.insert {
+                statements.push(dialect.insert_row(
+                    &table,
+                    revision,
+                    migrate_core::dialect::STATE_APPLIED,
+                    "0",
+                ));
+            }
+            statements.push(if DB::LOCK_IS_TRANSACTION {
+                format!("RELEASE {}", migrate_core::dialect::SAVEPOINT)
+            } else {
+                "COMMIT".to_string()
+            });
+            session.execute(&(statements.join(";\n") + ";")).await?;
+            let step = |r: &&Revision| StepReport {
+                revision: r.id.to_string(),
+                message: r.message.to_string(),
+                duration: Duration::ZERO,
+            };
+            let direction = if plan.insert.is_empty() && !plan.delete.is_empty() {
+                Direction::Downgrade
+            } else {
+                Direction::Upgrade
+            };
+            let _ = pending;
+            Ok(Report {
+                direction,
+                steps: plan
+                    .delete
+                    .iter()
+                    .chain(plan.insert.iter())
+                    .map(step)
+                    .collect(),
+            })
+        }
+        .await;
+        release(&mut session, result).await
+    }
+
+    /// The applied heads: applied revisions that no applied revision
+    /// revises, followed by any applied revision this build does not know.
+    pub async fn current<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
+        let (graph, checked) = self.read_checked(pool).await?;
+        let applied = self.applied_ignoring_gaps(&graph, &checked);
+        let mut heads: Vec<String> = graph
+            .heads_of(&applied)
+            .into_iter()
+            .map(|node| graph.revision(node).id.to_string())
+            .collect();
+        heads.extend(checked.unknown.iter().cloned());
+        Ok(heads)
+    }
+
+    /// Every embedded revision's state (applied, pending, drifted,
+    /// half-applied) and the applied revisions this build does not know.
+    /// Reads only; takes no lock.
+    pub async fn status<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Status, Error> {
+        let (graph, checked) = self.read_checked(pool).await?;
+        let state_of = |node: usize| {
+            if checked.half_applied.contains(&node) {
+                RevisionState::HalfApplied
+            } else if checked.drifted.iter().any(|(n, _)| *n == node) {
+                RevisionState::Drifted
+            } else if checked.applied.contains(&node) {
+                RevisionState::Applied
+            } else {
+                RevisionState::Pending
+            }
+        };
+        Ok(Status {
+            revisions: graph
+                .topological_nodes()
+                .iter()
+                .map(|&node| {
+                    let revision = graph.revision(node);
+                    RevisionStatus {
+                        revision: revision.id.to_string(),
+                        message: revision.message.to_string(),
+                        file: revision.file.to_string(),
+                        state: state_of(node),
+                    }
+                })
+                .collect(),
+            unknown: checked.unknown,
+        })
+    }
+
+    /// Re-records the checksum of every drifted revision: the deliberate,
+    /// reviewed acceptance of edited files (`migrate repair`). Returns the
+    /// revisions repaired.
+    pub async fn repair<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
+        let table = self.table()?;
+        let mut session = Session::<DB>::open(pool, table.clone()).await?;
+        session.lock(self.lock_timeout).await?;
+        let result = async {
+            let rows = session.read().await?.unwrap_or_default();
+            let checked = CheckedHistory::new(&self.revisions, &rows);
+            let mut repaired = Vec::new();
+            for (index, _) in &checked.drifted {
+                let revision = &self.revisions[*index];
+                session
+                    .execute(&DB::DIALECT.update_checksum(&table, revision))
+                    .await?;
+                repaired.push(revision.id.to_string());
+            }
+            Ok(repaired)
+        }
+        .await;
+        release(&mut session, result).await
+    }
+
+    async fn read_checked<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+    ) -> Result<(RevisionGraph<'_>, CheckedHistory), Error> {
+        let graph = self.graph()?;
+        let mut session = Session::<DB>::open(pool, self.table()?).await?;
+        let rows = session.read().await?.unwrap_or_default();
+        Ok((graph, CheckedHistory::new(&self.revisions, &rows)))
+    }
+
+    /// The applied set for reporting: like the one runs use, but without
+    /// refusing a history with gaps.
+    fn applied_ignoring_gaps(
+        &self,
+        graph: &RevisionGraph<'_>,
+        checked: &CheckedHistory,
+    ) -> RevisionSet {
+        let mut set = graph.empty_set();
+        for &index in &checked.applied {
+            set.insert(index);
+        }
+        set
+    }
+}
+
+/// Releases the lock whatever happened; the operation's own error wins over
+/// a failure to release.
+async fn release<DB: Backend, T>(
+    session: &mut Session<DB>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    let unlocked = session.unlock().await;
+    match (result, unlocked) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(err)) => Err(err),
+        (Err(err), unlocked) => {
+            if let Err(unlock_err) = unlocked {
+                tracing::warn!(%unlock_err, "migrations: releasing the lock failed after an error");
+            }
+            Err(err)
+        }
     }
 }

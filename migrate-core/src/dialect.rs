@@ -1,0 +1,286 @@
+//! The SQL each database is sent: the history table's statements and the
+//! batch that applies or reverts one revision. The runtime sends exactly
+//! these texts and the CLI's offline mode prints them, so a script applied
+//! by hand leaves the database as `upgrade` would.
+
+use crate::revision::Revision;
+
+/// A database's SQL dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB.
+    MySql,
+    /// SQLite.
+    Sqlite,
+}
+
+/// The history table's name, checked as an identifier: `name` or
+/// `schema.name`, each part letters, digits and `_`, not starting with a
+/// digit, at most 63 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryTable {
+    parts: Vec<String>,
+}
+
+impl HistoryTable {
+    /// Checks a table name; the error says what is allowed.
+    pub fn new(name: &str) -> Result<Self, String> {
+        let parts: Vec<String> = name.split('.').map(str::to_string).collect();
+        let valid = |part: &String| {
+            !part.is_empty()
+                && part.len() <= 63
+                && !part.starts_with(|c: char| c.is_ascii_digit())
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if parts.len() <= 2 && parts.iter().all(valid) {
+            Ok(HistoryTable { parts })
+        } else {
+            Err(format!(
+                "`{name}` is not a valid history table name: use `name` or `schema.name`, \
+                 each of letters, digits and `_`, not starting with a digit, at most 63 characters"
+            ))
+        }
+    }
+
+    /// The name as given.
+    pub fn name(&self) -> String {
+        self.parts.join(".")
+    }
+
+    /// The name quoted for a dialect.
+    pub fn quoted(&self, dialect: Dialect) -> String {
+        let quote = match dialect {
+            Dialect::MySql => '`',
+            Dialect::Postgres | Dialect::Sqlite => '"',
+        };
+        self.parts
+            .iter()
+            .map(|part| format!("{quote}{part}{quote}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
+/// The `state` of a history row for a revision whose SQL ran to the end.
+pub const STATE_APPLIED: &str = "applied";
+/// The `state` of a history row written before SQL that cannot be rolled
+/// back (MySQL DDL, `transaction: false`): it stays behind if that SQL fails
+/// or the process dies, and the next run refuses until someone looks.
+pub const STATE_PENDING: &str = "pending";
+
+impl Dialect {
+    /// `CREATE TABLE IF NOT EXISTS` for the history table.
+    pub fn create_history(self, table: &HistoryTable) -> String {
+        let table = table.quoted(self);
+        let applied_at = match self {
+            Dialect::Postgres => "TIMESTAMPTZ NOT NULL DEFAULT now()",
+            Dialect::MySql => "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
+            Dialect::Sqlite => "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+        };
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    \
+             revision VARCHAR(64) NOT NULL PRIMARY KEY,\n    \
+             checksum CHAR(64) NOT NULL,\n    \
+             message TEXT NOT NULL,\n    \
+             state VARCHAR(16) NOT NULL,\n    \
+             applied_at {applied_at},\n    \
+             execution_ms BIGINT NOT NULL\n)"
+        )
+    }
+
+    /// The one statement of a no-op boot: every row, text columns only so
+    /// the simple query protocol can carry it.
+    pub fn select_history(self, table: &HistoryTable) -> String {
+        format!(
+            "SELECT revision, checksum, state FROM {} ORDER BY revision",
+            table.quoted(self)
+        )
+    }
+
+    /// `BEGIN` in this dialect.
+    pub fn begin(self) -> &'static str {
+        match self {
+            Dialect::Postgres | Dialect::Sqlite => "BEGIN",
+            Dialect::MySql => "START TRANSACTION",
+        }
+    }
+
+    /// A string literal holding `text`.
+    pub fn literal(self, text: &str) -> String {
+        match self {
+            // A hex literal is immune to `NO_BACKSLASH_ESCAPES` either way.
+            Dialect::MySql if text.contains('\\') => {
+                let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("CONVERT(X'{hex}' USING utf8mb4)")
+            }
+            _ => format!("'{}'", text.replace('\'', "''")),
+        }
+    }
+
+    /// Records a revision as applied (or pending), with its execution time
+    /// in milliseconds as an SQL expression.
+    pub fn insert_row(
+        self,
+        table: &HistoryTable,
+        revision: &Revision,
+        state: &str,
+        execution_ms: &str,
+    ) -> String {
+        format!(
+            "INSERT INTO {} (revision, checksum, message, state, execution_ms) VALUES ({}, {}, {}, {}, {execution_ms})",
+            table.quoted(self),
+            self.literal(&revision.id),
+            self.literal(&revision.checksum_hex()),
+            self.literal(&revision.message),
+            self.literal(state),
+        )
+    }
+
+    /// Re-records a row's checksum, for `migrate repair` after a review.
+    pub fn update_checksum(self, table: &HistoryTable, revision: &Revision) -> String {
+        format!(
+            "UPDATE {} SET checksum = {} WHERE revision = {}",
+            table.quoted(self),
+            self.literal(&revision.checksum_hex()),
+            self.literal(&revision.id),
+        )
+    }
+
+    /// Forgets a revision.
+    pub fn delete_row(self, table: &HistoryTable, id: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE revision = {}",
+            table.quoted(self),
+            self.literal(id)
+        )
+    }
+
+    /// The one batch that applies a transactional revision, wrapped as
+    /// `wrap` says so that its SQL and its history row land together or not
+    /// at all. The row is written first as pending, with the start time in
+    /// `execution_ms`, and marked applied at the end with the elapsed time:
+    /// the server times the revision, and on MySQL, whose DDL commits
+    /// implicitly, a revision that fails part-way leaves its pending row
+    /// behind for the next run to see.
+    pub fn upgrade_batch(self, table: &HistoryTable, revision: &Revision, wrap: Wrap) -> String {
+        join_batch(vec![
+            wrap.begin(self),
+            self.insert_pending(table, revision),
+            strip_terminator(&revision.up_sql).to_string(),
+            self.mark_applied(table, revision),
+            wrap.commit(),
+        ])
+    }
+
+    /// The one batch that reverts a transactional revision: its down SQL and
+    /// the removal of its history row, wrapped as `wrap` says.
+    pub fn downgrade_batch(self, table: &HistoryTable, revision: &Revision, wrap: Wrap) -> String {
+        join_batch(vec![
+            wrap.begin(self),
+            self.mark_pending(table, &revision.id),
+            strip_terminator(revision.down_sql.as_deref().unwrap_or_default()).to_string(),
+            self.delete_row(table, &revision.id),
+            wrap.commit(),
+        ])
+    }
+
+    /// The row written before a revision's SQL runs.
+    pub fn insert_pending(self, table: &HistoryTable, revision: &Revision) -> String {
+        self.insert_row(table, revision, STATE_PENDING, self.now_ms())
+    }
+
+    /// Marks a pending row applied, turning the start time it holds into the
+    /// elapsed time.
+    pub fn mark_applied(self, table: &HistoryTable, revision: &Revision) -> String {
+        format!(
+            "UPDATE {} SET state = {}, execution_ms = {} - execution_ms WHERE revision = {}",
+            table.quoted(self),
+            self.literal(STATE_APPLIED),
+            self.now_ms(),
+            self.literal(&revision.id),
+        )
+    }
+
+    /// Marks an applied row pending before a downgrade that cannot be rolled
+    /// back runs.
+    pub fn mark_pending(self, table: &HistoryTable, id: &str) -> String {
+        format!(
+            "UPDATE {} SET state = {} WHERE revision = {}",
+            table.quoted(self),
+            self.literal(STATE_PENDING),
+            self.literal(id),
+        )
+    }
+
+    /// The wall clock in milliseconds since the Unix epoch, read when the
+    /// expression runs (not when its transaction or statement started).
+    fn now_ms(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Dialect::MySql => "CAST(UNIX_TIMESTAMP(SYSDATE(6)) * 1000 AS SIGNED)",
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        }
+    }
+}
+
+/// How a revision's batch is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrap {
+    /// Not at all: the caller already holds the transaction.
+    None,
+    /// In its own transaction.
+    Transaction,
+    /// In a savepoint of the caller's transaction (SQLite, whose lock is
+    /// the run's write transaction).
+    Savepoint,
+}
+
+/// The savepoint a revision runs in under [`Wrap::Savepoint`].
+pub const SAVEPOINT: &str = "migrate_revision";
+
+impl Wrap {
+    fn begin(self, dialect: Dialect) -> String {
+        match self {
+            Wrap::None => String::new(),
+            Wrap::Transaction => dialect.begin().to_string(),
+            Wrap::Savepoint => format!("SAVEPOINT {SAVEPOINT}"),
+        }
+    }
+
+    fn commit(self) -> String {
+        match self {
+            Wrap::None => String::new(),
+            Wrap::Transaction => "COMMIT".to_string(),
+            Wrap::Savepoint => format!("RELEASE {SAVEPOINT}"),
+        }
+    }
+
+    /// What undoes a batch that failed part-way.
+    pub fn rollback(self) -> String {
+        match self {
+            Wrap::None | Wrap::Transaction => "ROLLBACK".to_string(),
+            Wrap::Savepoint => format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"),
+        }
+    }
+}
+
+/// Statements joined with `;` and a newline, skipping empty ones (an empty
+/// up section is a valid no-op revision).
+fn join_batch(statements: Vec<String>) -> String {
+    let mut out = String::new();
+    for statement in statements.iter().filter(|s| !s.trim().is_empty()) {
+        out.push_str(statement);
+        // A `;` after a trailing `-- comment` would be commented out.
+        let last_line = statement.lines().last().unwrap_or_default();
+        out.push_str(if last_line.contains("--") { "\n;\n" } else { ";\n" });
+    }
+    out
+}
+
+/// A section's SQL without its final `;`, so batches join it uniformly.
+fn strip_terminator(sql: &str) -> &str {
+    let sql = sql.trim_end();
+    sql.strip_suffix(';').unwrap_or(sql).trim_end()
+}

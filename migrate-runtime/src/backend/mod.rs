@@ -1,0 +1,115 @@
+//! What differs between databases, behind one trait: how to read the
+//! history in one round trip, how to lock, how to send a batch. One module
+//! per database, each behind its Cargo feature.
+
+use std::future::Future;
+use std::time::Duration;
+
+use migrate_core::{Dialect, HistoryTable};
+
+use crate::error::Error;
+use crate::history::HistoryRow;
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+/// A database the runner can migrate: implemented for `sqlx::Postgres`,
+/// `sqlx::MySql` and `sqlx::Sqlite`, each behind the feature of the same
+/// name. Every method works on one connection, which holds the lock for the
+/// whole run.
+pub trait Backend: sqlx::Database {
+    /// The SQL dialect of the batches.
+    const DIALECT: Dialect;
+
+    /// Whether the lock is itself a transaction (SQLite, whose lock is its
+    /// write transaction): revisions then nest in savepoints instead of
+    /// opening transactions of their own.
+    const LOCK_IS_TRANSACTION: bool;
+
+    /// Runs `SELECT revision, checksum, state ...` in one round trip (the
+    /// simple query protocol, not prepare + execute). `None` when the table
+    /// does not exist yet.
+    fn read_history(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = Result<Option<Vec<HistoryRow>>, sqlx::Error>> + Send;
+
+    /// Sends a batch of statements in one round trip.
+    fn execute(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Runs SQL that must not be inside a transaction (`transaction:
+    /// false`), statement by statement where the protocol would otherwise
+    /// wrap a batch in one.
+    fn execute_outside_transaction(
+        conn: &mut Self::Connection,
+        sql: &str,
+        lock_timeout: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Takes the migration lock, waiting up to `timeout`. Session-level: it
+    /// survives commits, and ends with the connection if the process dies.
+    fn lock(
+        conn: &mut Self::Connection,
+        table: &HistoryTable,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Releases the lock.
+    fn unlock(
+        conn: &mut Self::Connection,
+        table: &HistoryTable,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+/// The text of a history row's columns, read by position.
+fn history_row<R>(row: &R) -> Result<HistoryRow, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(HistoryRow {
+        revision: row.try_get(0)?,
+        checksum: row.try_get(1)?,
+        state: row.try_get(2)?,
+    })
+}
+
+/// Waiting between attempts to take a lock: backs off from 5 ms to 200 ms,
+/// and gives up with [`Error::LockTimeout`] once `timeout` has passed.
+struct Backoff {
+    started: std::time::Instant,
+    pause: Duration,
+    timeout: Duration,
+    what: String,
+}
+
+impl Backoff {
+    fn new(timeout: Duration, what: impl Into<String>) -> Self {
+        Backoff {
+            started: std::time::Instant::now(),
+            pause: Duration::from_millis(5),
+            timeout,
+            what: what.into(),
+        }
+    }
+
+    async fn wait(&mut self) -> Result<(), Error> {
+        if self.started.elapsed() >= self.timeout {
+            return Err(Error::LockTimeout {
+                table: self.what.clone(),
+                waited: self.started.elapsed(),
+            });
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(200));
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! MySQL and MariaDB: `GET_LOCK`, batches over the text protocol. DDL
+//! commits implicitly here, which the pending history row accounts for.
+
+use std::time::Duration;
+
+use sqlx::mysql::{MySql, MySqlConnection};
+
+use sqlx::Executor;
+
+use migrate_core::{Dialect, HistoryTable};
+
+use super::{history_row, Backend};
+use crate::error::Error;
+use crate::history::HistoryRow;
+
+/// ER_NO_SUCH_TABLE's SQLSTATE.
+const NO_SUCH_TABLE: &str = "42S02";
+
+impl Backend for MySql {
+    const DIALECT: Dialect = Dialect::MySql;
+    const LOCK_IS_TRANSACTION: bool = false;
+
+    async fn read_history(
+        conn: &mut MySqlConnection,
+        sql: &str,
+    ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
+        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
+            Ok(rows) => rows
+                .iter()
+                .map(history_row)
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Err(err)
+                if err
+                    .as_database_error()
+                    .and_then(|db| db.code())
+                    .is_some_and(|code| code == NO_SUCH_TABLE) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {
+        (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
+    }
+
+    async fn execute_outside_transaction(
+        conn: &mut MySqlConnection,
+        sql: &str,
+        _: Duration,
+    ) -> Result<(), Error> {
+        // Outside `START TRANSACTION` every statement commits on its own.
+        Ok(Self::execute(conn, sql).await?)
+    }
+
+    async fn lock(
+        conn: &mut MySqlConnection,
+        table: &HistoryTable,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        // GET_LOCK waits on the server, up to its timeout in seconds.
+        let sql = format!(
+            "SELECT CAST(GET_LOCK({}, {:.3}) AS CHAR)",
+            lock_name(table),
+            timeout.as_secs_f64()
+        );
+        let row = (&mut *conn).fetch_one(sqlx::raw_sql(&sql)).await?;
+        let answer: Option<String> = sqlx::Row::try_get(&row, 0)?;
+        if answer.as_deref() == Some("1") {
+            Ok(())
+        } else {
+            Err(Error::LockTimeout {
+                table: table.name(),
+                waited: timeout,
+            })
+        }
+    }
+
+    async fn unlock(conn: &mut MySqlConnection, table: &HistoryTable) -> Result<(), sqlx::Error> {
+        let sql = format!("SELECT RELEASE_LOCK({})", lock_name(table));
+        (&mut *conn).execute(sqlx::raw_sql(&sql)).await.map(drop)
+    }
+}
+
+/// Lock names are server-wide: qualify with the database. At most 64
+/// characters.
+fn lock_name(table: &HistoryTable) -> String {
+    format!(
+        "LEFT(CONCAT('migrate:', COALESCE(DATABASE(), ''), ':', {}), 64)",
+        Dialect::MySql.literal(&table.name())
+    )
+}

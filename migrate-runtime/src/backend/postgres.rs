@@ -1,0 +1,100 @@
+//! PostgreSQL: a session-level advisory lock, batches over the simple query
+//! protocol (one round trip each, transactional DDL).
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnection, Postgres};
+
+use sqlx::Executor;
+
+use migrate_core::statements::split_statements;
+use migrate_core::{Dialect, HistoryTable};
+
+use super::{history_row, Backend, Backoff};
+use crate::error::Error;
+use crate::history::HistoryRow;
+
+/// undefined_table
+const UNDEFINED_TABLE: &str = "42P01";
+
+impl Backend for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+    const LOCK_IS_TRANSACTION: bool = false;
+
+    async fn read_history(
+        conn: &mut PgConnection,
+        sql: &str,
+    ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
+        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
+            Ok(rows) => rows
+                .iter()
+                .map(history_row)
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Err(err) if database_code(&err).as_deref() == Some(UNDEFINED_TABLE) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+        (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
+    }
+
+    async fn execute_outside_transaction(
+        conn: &mut PgConnection,
+        sql: &str,
+        _: Duration,
+    ) -> Result<(), Error> {
+        // A multi-statement simple query runs as one implicit transaction,
+        // where `CREATE INDEX CONCURRENTLY` refuses to run: send each alone.
+        for statement in split_statements(sql) {
+            (&mut *conn).execute(sqlx::raw_sql(statement)).await?;
+        }
+        Ok(())
+    }
+
+    async fn lock(
+        conn: &mut PgConnection,
+        table: &HistoryTable,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        // Polling `pg_try_advisory_lock` instead of waiting in
+        // `pg_advisory_lock` keeps the timeout on this side, without a
+        // `lock_timeout` setting left behind on a pooled connection.
+        let sql = format!(
+            "SELECT CASE WHEN pg_try_advisory_lock({}) THEN 'locked' ELSE 'busy' END",
+            lock_key(table)
+        );
+        let mut backoff = Backoff::new(timeout, table.name());
+        loop {
+            let row = (&mut *conn).fetch_one(sqlx::raw_sql(&sql)).await?;
+            let answer: String = sqlx::Row::try_get(&row, 0)?;
+            if answer == "locked" {
+                return Ok(());
+            }
+            backoff.wait().await?;
+        }
+    }
+
+    async fn unlock(conn: &mut PgConnection, table: &HistoryTable) -> Result<(), sqlx::Error> {
+        let sql = format!("SELECT pg_advisory_unlock({})", lock_key(table));
+        (&mut *conn).execute(sqlx::raw_sql(&sql)).await.map(drop)
+    }
+}
+
+/// The advisory lock key: FNV-1a of the table name, so that runners sharing
+/// a history table share a lock and others do not.
+fn lock_key(table: &HistoryTable) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("migrate:{}", table.name()).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+fn database_code(err: &sqlx::Error) -> Option<String> {
+    err.as_database_error()
+        .and_then(|db| db.code())
+        .map(|code| code.into_owned())
+}

@@ -1,0 +1,93 @@
+//! SQLite: the lock is a write transaction (`BEGIN IMMEDIATE`), so each
+//! revision runs in a savepoint inside it.
+
+use std::time::Duration;
+
+use sqlx::sqlite::{Sqlite, SqliteConnection};
+
+use sqlx::Executor;
+
+use migrate_core::{Dialect, HistoryTable};
+
+use super::{history_row, Backend, Backoff};
+use crate::error::Error;
+use crate::history::HistoryRow;
+
+impl Backend for Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+    const LOCK_IS_TRANSACTION: bool = true;
+
+    async fn read_history(
+        conn: &mut SqliteConnection,
+        sql: &str,
+    ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
+        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
+            Ok(rows) => rows
+                .iter()
+                .map(history_row)
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Err(err)
+                if err
+                    .as_database_error()
+                    .is_some_and(|db| db.message().contains("no such table")) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
+        (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
+    }
+
+    async fn execute_outside_transaction(
+        conn: &mut SqliteConnection,
+        sql: &str,
+        lock_timeout: Duration,
+    ) -> Result<(), Error> {
+        // The lock is a transaction: give it up for the statements, then
+        // take it again. The pending row committed here tells any runner
+        // that gets in between to stop.
+        Self::execute(conn, "COMMIT").await?;
+        let result = Self::execute(conn, sql).await;
+        begin_immediate(conn, lock_timeout).await?;
+        Ok(result?)
+    }
+
+    async fn lock(
+        conn: &mut SqliteConnection,
+        _: &HistoryTable,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        begin_immediate(conn, timeout).await
+    }
+
+    async fn unlock(conn: &mut SqliteConnection, _: &HistoryTable) -> Result<(), sqlx::Error> {
+        match Self::execute(conn, "COMMIT").await {
+            // A failed single-transaction run has rolled back already.
+            Err(err) if err.to_string().contains("no transaction is active") => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE`, retried while another writer holds the database.
+async fn begin_immediate(conn: &mut SqliteConnection, timeout: Duration) -> Result<(), Error> {
+    let mut backoff = Backoff::new(timeout, "the SQLite database");
+    loop {
+        match Sqlite::execute(conn, "BEGIN IMMEDIATE").await {
+            Ok(()) => return Ok(()),
+            Err(err) if is_busy(&err) => backoff.wait().await?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+fn is_busy(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|db| {
+        matches!(db.code().as_deref(), Some("5") | Some("6") | Some("517"))
+            || db.message().contains("database is locked")
+    })
+}

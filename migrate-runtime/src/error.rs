@@ -1,0 +1,160 @@
+//! What can go wrong at run time. Every message says what happened, which
+//! revision and file, and what to do next.
+
+use std::time::Duration;
+
+use migrate_core::PlanError;
+
+/// An error from a [`Runner`](crate::Runner) operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The target could not be resolved, or the plan was refused (for
+    /// instance a downgrade through an irreversible revision). Nothing ran.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+
+    /// The configured history table name is not an identifier.
+    #[error("{0}")]
+    InvalidHistoryTable(String),
+
+    /// The database has applied revisions this build does not contain.
+    #[error(
+        "the database is at {}, which this build does not know; \
+         deploy a build that contains {}, or downgrade the database with the build that applied {}",
+        quoted(.revisions), them(.revisions), them(.revisions)
+    )]
+    UnknownRevisions {
+        /// The unknown revision ids.
+        revisions: Vec<String>,
+    },
+
+    /// An applied revision's file changed since it was applied.
+    #[error(
+        "{file} (revision `{revision}`) was changed after it was applied \
+         (checksum {applied} in the database, {embedded} in this build); nothing was run. \
+         Restore the file as it was applied, or, if the change is reviewed and intended, \
+         record the new checksum with `migrate repair`"
+    )]
+    ChecksumMismatch {
+        /// The revision id.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The checksum recorded when it was applied.
+        applied: String,
+        /// The checksum of the embedded file.
+        embedded: String,
+    },
+
+    /// A revision that cannot be rolled back (MySQL DDL, `transaction:
+    /// false`) started on an earlier run and did not finish.
+    #[error(
+        "revision `{revision}` ({file}) started on an earlier run and did not finish, \
+         so some of its statements may have taken effect; nothing was run. \
+         Inspect the database, then either complete the change by hand and run `migrate stamp {revision}`, \
+         or undo it by hand and run `migrate stamp {before}`; then run again"
+    )]
+    HalfApplied {
+        /// The revision id.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The target that forgets it (`base` or its parent).
+        before: String,
+    },
+
+    /// The history says a revision is applied but not one it requires.
+    #[error(
+        "the history table records `{revision}` as applied but not `{missing}`, which it requires; \
+         the table was edited by hand or by another tool. Fix it with `migrate stamp`"
+    )]
+    InconsistentHistory {
+        /// The applied revision.
+        revision: String,
+        /// Its requirement that is not applied.
+        missing: String,
+    },
+
+    /// A revision's SQL failed.
+    #[error("revision `{revision}` ({file}) failed: {source}; {aftermath}")]
+    RevisionFailed {
+        /// The revision id.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The database's error.
+        source: sqlx::Error,
+        /// What was left behind.
+        aftermath: Aftermath,
+    },
+
+    /// Another run held the migration lock for too long.
+    #[error(
+        "another migration run held the lock on `{table}` for {waited:?}; \
+         if no run is in progress, a crashed one may still hold it: \
+         its session must end (close idle connections) before the lock frees"
+    )]
+    LockTimeout {
+        /// The history table the lock guards.
+        table: String,
+        /// How long this run waited.
+        waited: Duration,
+    },
+
+    /// The embedded revisions do not form a valid graph (only possible for
+    /// a runner built by hand; `embed_migrations!` checks at compile time).
+    #[error("the migrations are invalid:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    InvalidMigrations(Vec<migrate_core::LoadError>),
+
+    /// Any other database error (connecting, reading the history, locking).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a failed revision left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aftermath {
+    /// Its transaction was rolled back; revisions before it stay applied.
+    RolledBack,
+    /// The run's single transaction was rolled back: nothing of the run
+    /// stayed.
+    RunRolledBack,
+    /// Part of it was committed (MySQL DDL, `transaction: false`), and its
+    /// history row is left pending.
+    PartiallyApplied,
+}
+
+impl std::fmt::Display for Aftermath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Aftermath::RolledBack => {
+                "it was rolled back and revisions before it stay applied; fix the file and run again"
+            }
+            Aftermath::RunRolledBack => {
+                "the whole run was rolled back (single-transaction mode), so nothing of it stayed; \
+                 fix the file and run again"
+            }
+            Aftermath::PartiallyApplied => {
+                "part of it was committed (DDL commits implicitly here, or the revision runs outside a \
+                 transaction), so its history row is left pending: inspect the database, fix the file, \
+                 then follow the instructions the next run gives"
+            }
+        })
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn them(ids: &[String]) -> &'static str {
+    if ids.len() == 1 {
+        "it"
+    } else {
+        "them"
+    }
+}

@@ -1,0 +1,116 @@
+//! The history table's rows, and checking them against the embedded
+//! revisions before anything runs.
+
+use std::collections::HashMap;
+
+use migrate_core::dialect::STATE_PENDING;
+use migrate_core::{Revision, RevisionGraph, RevisionSet};
+
+use crate::error::Error;
+
+/// One row of the history table, as read on every run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// The revision id.
+    pub revision: String,
+    /// The checksum recorded when it was applied (64 hex digits).
+    pub checksum: String,
+    /// `applied`, or `pending` for a revision that did not finish.
+    pub state: String,
+}
+
+/// The history, checked: what is applied, and what does not match.
+#[derive(Debug, Default)]
+pub struct CheckedHistory {
+    /// Embedded indices of applied rows (pending ones excluded).
+    pub applied: Vec<usize>,
+    /// Applied ids this build does not know.
+    pub unknown: Vec<String>,
+    /// Embedded indices whose checksum differs, with the recorded checksum.
+    pub drifted: Vec<(usize, String)>,
+    /// Embedded indices left pending by an earlier run.
+    pub half_applied: Vec<usize>,
+}
+
+impl CheckedHistory {
+    /// Compares the rows with the embedded revisions.
+    pub fn new(revisions: &[Revision], rows: &[HistoryRow]) -> Self {
+        let by_id: HashMap<&str, usize> = revisions
+            .iter()
+            .enumerate()
+            .map(|(index, r)| (r.id.as_ref(), index))
+            .collect();
+        let mut checked = CheckedHistory::default();
+        for row in rows {
+            let Some(&index) = by_id.get(row.revision.as_str()) else {
+                checked.unknown.push(row.revision.clone());
+                continue;
+            };
+            if row.state == STATE_PENDING {
+                checked.half_applied.push(index);
+                continue;
+            }
+            if !row
+                .checksum
+                .eq_ignore_ascii_case(&revisions[index].checksum_hex())
+            {
+                checked.drifted.push((index, row.checksum.clone()));
+            }
+            checked.applied.push(index);
+        }
+        checked
+    }
+
+    /// The first problem that must stop a run, if any: unknown revisions
+    /// (unless ignored), drift, then half-applied revisions.
+    pub fn refusal(&self, revisions: &[Revision], ignore_unknown: bool) -> Option<Error> {
+        if !self.unknown.is_empty() && !ignore_unknown {
+            return Some(Error::UnknownRevisions {
+                revisions: self.unknown.clone(),
+            });
+        }
+        if let Some((index, applied)) = self.drifted.first() {
+            let revision = &revisions[*index];
+            return Some(Error::ChecksumMismatch {
+                revision: revision.id.to_string(),
+                file: revision.file.to_string(),
+                applied: applied.clone(),
+                embedded: revision.checksum_hex(),
+            });
+        }
+        self.half_applied.first().map(|&index| {
+            let revision = &revisions[index];
+            Error::HalfApplied {
+                revision: revision.id.to_string(),
+                file: revision.file.to_string(),
+                before: match revision.parents.as_ref() {
+                    [parent] => parent.to_string(),
+                    [] => "base".to_string(),
+                    _ => format!("{}-1", revision.id),
+                },
+            }
+        })
+    }
+
+    /// Whether every embedded revision is applied: the no-op boot's test,
+    /// made without building the graph.
+    pub fn everything_applied(&self, revisions: &[Revision]) -> bool {
+        self.applied.len() == revisions.len()
+    }
+
+    /// The applied set over a graph of the same revisions, checked to be
+    /// closed under requirements.
+    pub fn applied_set(&self, graph: &RevisionGraph<'_>) -> Result<RevisionSet, Error> {
+        let mut set = graph.empty_set();
+        for &index in &self.applied {
+            set.insert(index);
+        }
+        if let Some(&(node, missing)) = graph.missing_requirements(&set).first() {
+            return Err(Error::InconsistentHistory {
+                revision: graph.revision(node).id.to_string(),
+                missing: graph.revision(missing).id.to_string(),
+            });
+        }
+        Ok(set)
+    }
+}

@@ -1,0 +1,100 @@
+//! What an operation did, and where the database stands.
+
+use std::time::Duration;
+
+use migrate_core::Direction;
+
+/// One revision run by an upgrade or downgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// The revision id.
+    pub revision: String,
+    /// Its message.
+    pub message: String,
+    /// How long its batch took, as seen by the client.
+    pub duration: Duration,
+}
+
+/// What an upgrade, downgrade or stamp did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Up or down.
+    pub direction: Direction,
+    /// The revisions run (or, for a stamp, recorded or forgotten), in order.
+    pub steps: Vec<StepReport>,
+}
+
+impl Report {
+    pub(crate) fn nothing(direction: Direction) -> Self {
+        Report {
+            direction,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Whether nothing was done.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The ids run, in order.
+    pub fn revisions(&self) -> Vec<&str> {
+        self.steps.iter().map(|s| s.revision.as_str()).collect()
+    }
+}
+
+/// The state of one revision against a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionState {
+    /// Applied, with the checksum of this build's file.
+    Applied,
+    /// Not applied.
+    Pending,
+    /// Applied, but the file changed since.
+    Drifted,
+    /// Started on an earlier run and did not finish.
+    HalfApplied,
+}
+
+/// One embedded revision and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionStatus {
+    /// The revision id.
+    pub revision: String,
+    /// Its message.
+    pub message: String,
+    /// Its file.
+    pub file: String,
+    /// Its state in the database.
+    pub state: RevisionState,
+}
+
+/// Every embedded revision's state, plus what the database has that this
+/// build does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The embedded revisions, in topological order.
+    pub revisions: Vec<RevisionStatus>,
+    /// Applied revisions this build does not contain.
+    pub unknown: Vec<String>,
+}
+
+impl Status {
+    /// Revisions in a given state.
+    pub fn in_state(&self, state: RevisionState) -> Vec<&str> {
+        self.revisions
+            .iter()
+            .filter(|r| r.state == state)
+            .map(|r| r.revision.as_str())
+            .collect()
+    }
+
+    /// Whether the database is exactly at this build's heads, with no drift.
+    pub fn is_up_to_date(&self) -> bool {
+        self.unknown.is_empty()
+            && self
+                .revisions
+                .iter()
+                .all(|r| r.state == RevisionState::Applied)
+    }
+}
