@@ -318,6 +318,14 @@ impl<'a> RevisionGraph<'a> {
         self.closure(nodes, &self.required_by)
     }
 
+    /// `nodes` and every revision that revises them, transitively: the
+    /// branches growing from them. Unlike [`Self::descendants_inclusive`],
+    /// `depends_on` is not followed: another branch that depends on a
+    /// revision is not part of that revision's branch.
+    pub fn branch_descendants_inclusive(&self, nodes: &[usize]) -> RevisionSet {
+        self.closure(nodes, &self.children)
+    }
+
     fn closure(&self, start: &[usize], edges: &[Vec<usize>]) -> RevisionSet {
         let mut set = self.empty_set();
         let mut stack: Vec<usize> = start.to_vec();

@@ -33,6 +33,9 @@ pub fn parse_migration(file: &str, bytes: &[u8]) -> Result<Revision, Vec<LoadErr
             line,
         }]
     })?;
+    // Windows editors often save UTF-8 with a byte order mark: it is not
+    // content, and left in it would make line 1 read as SQL.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new(file);
     for (index, raw) in text.split('\n').enumerate() {
         parser.line(index + 1, raw.strip_suffix('\r').unwrap_or(raw));

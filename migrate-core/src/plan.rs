@@ -44,6 +44,10 @@ pub struct StampPlan<'a> {
 enum Destination {
     /// Before the first revision.
     Base,
+    /// Before this root: nothing that requires it applied. `<rev>-N` past
+    /// an independent branch's root lands here, and must not take the other
+    /// branches down as `base` would.
+    BeforeRoot(usize),
     /// The state where these revisions (and all they require) are applied.
     At(Vec<usize>),
     /// `+N` / `-N`: these nodes, in the order to run them.
@@ -58,15 +62,11 @@ pub fn plan_upgrade<'a>(
     target: &Target,
 ) -> Result<Plan<'a>, PlanError> {
     let nodes = match destination(graph, applied, target, Direction::Upgrade)? {
-        Destination::Base => Vec::new(),
+        Destination::Base | Destination::BeforeRoot(_) => Vec::new(),
         Destination::Steps(nodes) => nodes,
         Destination::At(targets) => {
-            let behind: Vec<usize> = targets
-                .iter()
-                .copied()
-                .filter(|&t| applied.contains(t) && has_applied_dependent(graph, applied, t))
-                .collect();
-            if !behind.is_empty() {
+            let behind = |&t: &usize| applied.contains(t) && has_applied_child(graph, applied, t);
+            if targets.iter().any(behind) {
                 return Err(PlanError::WrongDirection {
                     given: target.to_string(),
                     reason:
@@ -92,6 +92,7 @@ pub fn plan_downgrade<'a>(
 ) -> Result<Plan<'a>, PlanError> {
     let nodes = match destination(graph, applied, target, Direction::Downgrade)? {
         Destination::Base => reversed(graph.nodes_in(applied)),
+        Destination::BeforeRoot(root) => applied_requiring(graph, applied, root),
         Destination::Steps(nodes) => nodes,
         Destination::At(targets) => {
             if let Some(&missing) = targets.iter().find(|&&t| !applied.contains(t)) {
@@ -130,6 +131,7 @@ pub fn plan_stamp<'a>(
     };
     let (insert, delete) = match destination(graph, applied, target, direction)? {
         Destination::Base => (Vec::new(), reversed(graph.nodes_in(applied))),
+        Destination::BeforeRoot(root) => (Vec::new(), applied_requiring(graph, applied, root)),
         Destination::Steps(nodes) if direction == Direction::Upgrade => (nodes, Vec::new()),
         Destination::Steps(nodes) => (Vec::new(), nodes),
         Destination::At(targets) => (
@@ -164,7 +166,11 @@ fn destination(
             let start = resolve_revision(graph, revision)?;
             match walk(graph, &given, start, *steps)? {
                 Some(node) => Destination::At(vec![node]),
-                None => Destination::Base,
+                // One step short of the walk is the root it went past.
+                None => match walk(graph, &given, start, steps + 1)? {
+                    Some(root) => Destination::BeforeRoot(root),
+                    None => Destination::Base,
+                },
             }
         }
         Target::Relative(steps) => {
@@ -231,12 +237,27 @@ fn applied_dependents(
     )
 }
 
-fn has_applied_dependent(graph: &RevisionGraph<'_>, applied: &RevisionSet, node: usize) -> bool {
-    let below = graph.descendants_inclusive(&[node]);
+/// Applied revisions that require `root` (itself included), dependents first.
+fn applied_requiring(graph: &RevisionGraph<'_>, applied: &RevisionSet, root: usize) -> Vec<usize> {
+    let below = graph.descendants_inclusive(&[root]);
+    reversed(
+        graph
+            .nodes_in(applied)
+            .into_iter()
+            .filter(|&node| below.contains(node))
+            .collect(),
+    )
+}
+
+/// Whether the branch has moved past `node`: a revision that revises it is
+/// applied. A `depends_on` from another branch does not count: that branch
+/// builds on `node` without moving `node`'s branch on, so `node` is still a
+/// current head (and `heads` must not read as "behind").
+fn has_applied_child(graph: &RevisionGraph<'_>, applied: &RevisionSet, node: usize) -> bool {
     graph
-        .nodes_in(applied)
-        .into_iter()
-        .any(|other| other != node && below.contains(other))
+        .child_nodes(node)
+        .iter()
+        .any(|&child| applied.contains(child))
 }
 
 fn reversed(mut nodes: Vec<usize>) -> Vec<usize> {

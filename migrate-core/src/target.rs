@@ -56,11 +56,7 @@ impl Target {
             };
         }
         if let Some(at) = text.find(['+', '-']) {
-            let steps: isize = text[at..]
-                .strip_prefix('+')
-                .unwrap_or(&text[at..])
-                .parse()
-                .map_err(|_| syntax())?;
+            let steps = signed_steps(&text[at..]).ok_or_else(syntax)?;
             if steps == 0 && at == 0 {
                 return Err(syntax());
             }
@@ -82,6 +78,21 @@ impl Target {
             Err(syntax())
         }
     }
+}
+
+/// `+N` or `-N` with N plain digits: `isize::from_str` alone would also
+/// take `+-1` or `++1`, which are typos, not targets.
+fn signed_steps(text: &str) -> Option<isize> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'+' => (false, &text[1..]),
+        b'-' => (true, &text[1..]),
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude: isize = digits.parse().ok()?;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 impl FromStr for Target {
@@ -173,7 +184,9 @@ pub fn resolve_branch_head(graph: &RevisionGraph<'_>, label: &str) -> Result<usi
             known: graph.labels().map(|(l, _)| l.to_string()).collect(),
         });
     };
-    let below = graph.descendants_inclusive(&[start]);
+    // Along `revises` only: a branch that merely depends on this one has
+    // its own head and must not make this one ambiguous.
+    let below = graph.branch_descendants_inclusive(&[start]);
     let heads: Vec<usize> = graph
         .head_nodes()
         .into_iter()
@@ -220,8 +233,9 @@ pub fn walk(
                 return Err(PlanError::OutOfRange {
                     given: given.to_string(),
                     requested: steps.unsigned_abs(),
-                    available: taken,
-                })
+                    // Going down, the step from the root to base is possible.
+                    available: taken + usize::from(steps < 0),
+                });
             }
             several => {
                 return Err(PlanError::AmbiguousStep {
