@@ -70,6 +70,19 @@ impl<'a> RevisionGraph<'a> {
     /// (unless branch labels make a split intentional). Every problem is
     /// returned.
     pub fn new(revisions: &'a [Revision]) -> Result<Self, Vec<LoadError>> {
+        Self::build(revisions, true)
+    }
+
+    /// Like [`RevisionGraph::new`], except that several unlabelled heads are
+    /// accepted: the state of a directory after two people each added a
+    /// migration on the same revision. Only the tools that show and join
+    /// heads (`migrate heads`, `migrate merge`) work on such a graph; every
+    /// other rule is checked as by `new`.
+    pub fn new_allowing_multiple_heads(revisions: &'a [Revision]) -> Result<Self, Vec<LoadError>> {
+        Self::build(revisions, false)
+    }
+
+    fn build(revisions: &'a [Revision], one_head: bool) -> Result<Self, Vec<LoadError>> {
         let mut errors = Vec::new();
         let mut index: HashMap<&'a str, usize> = HashMap::with_capacity(revisions.len());
         for (node, revision) in revisions.iter().enumerate() {
@@ -138,11 +151,11 @@ impl<'a> RevisionGraph<'a> {
             order,
             position,
         };
-        graph.check_roots_and_heads()?;
+        graph.check_roots_and_heads(one_head)?;
         Ok(graph)
     }
 
-    fn check_roots_and_heads(&self) -> Result<(), Vec<LoadError>> {
+    fn check_roots_and_heads(&self, one_head: bool) -> Result<(), Vec<LoadError>> {
         let mut errors = Vec::new();
         let unlabelled = |nodes: Vec<usize>, toward_root: bool| -> Vec<RevisionRef> {
             nodes
@@ -156,7 +169,7 @@ impl<'a> RevisionGraph<'a> {
             errors.push(LoadError::MultipleRoots { roots });
         }
         let heads = unlabelled(self.head_nodes(), true);
-        if heads.len() > 1 {
+        if one_head && heads.len() > 1 {
             errors.push(LoadError::MultipleHeads { heads });
         }
         if errors.is_empty() {

@@ -28,7 +28,7 @@ pub mod target;
 pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};
-pub use load::{load_dir, MigrationDir};
+pub use load::{load_dir, load_dir_allowing_multiple_heads, MigrationDir};
 pub use parse::parse_migration;
 pub use plan::{plan_downgrade, plan_stamp, plan_upgrade, Direction, Plan, StampPlan};
 pub use revision::{Revision, Text, TextList};

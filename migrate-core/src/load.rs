@@ -26,6 +26,19 @@ pub fn load_dir(dir: &Path, shown_as: &str) -> Result<MigrationDir, Vec<LoadErro
     Ok(loaded)
 }
 
+/// Like [`load_dir`], except that several unlabelled heads are accepted
+/// (see [`RevisionGraph::new_allowing_multiple_heads`]): for `migrate heads`
+/// and `migrate merge`, which must read the directory that `load_dir`
+/// refuses until its heads are merged.
+pub fn load_dir_allowing_multiple_heads(
+    dir: &Path,
+    shown_as: &str,
+) -> Result<MigrationDir, Vec<LoadError>> {
+    let loaded = read_files(dir, shown_as)?;
+    RevisionGraph::new_allowing_multiple_heads(&loaded.revisions)?;
+    Ok(loaded)
+}
+
 /// Parses every file without validating the graph between them.
 fn read_files(dir: &Path, shown_as: &str) -> Result<MigrationDir, Vec<LoadError>> {
     let shown_as = shown_as.trim_end_matches(['/', '\\']);
