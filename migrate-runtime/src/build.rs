@@ -40,6 +40,8 @@
 ///   build script. Where that costs too much, the build script can print the
 ///   line itself, with no build-dependency:
 ///   `println!("cargo:rerun-if-changed=migrations");`.
+// The example is a whole `build.rs`, so its `fn main` is the point.
+#[allow(clippy::needless_doctest_main)]
 pub fn rerun_if_changed(dir: &str) {
     println!("cargo:rerun-if-changed={dir}");
 }
