@@ -94,7 +94,7 @@ impl Dialect {
     /// the simple query protocol can carry it.
     pub fn select_history(self, table: &HistoryTable) -> String {
         format!(
-            "SELECT revision, checksum, state FROM {} ORDER BY revision",
+            "SELECT revision, checksum, state FROM {}",
             table.quoted(self)
         )
     }

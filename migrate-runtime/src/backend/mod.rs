@@ -30,9 +30,10 @@ pub trait Backend: sqlx::Database {
     /// opening transactions of their own.
     const LOCK_IS_TRANSACTION: bool;
 
-    /// Runs `SELECT revision, checksum, state ...` in one round trip (the
-    /// simple query protocol, not prepare + execute). `None` when the table
-    /// does not exist yet.
+    /// Runs `SELECT revision, checksum, state ...`: the one statement of a
+    /// no-op boot. It is prepared once per connection and cached, like any
+    /// sqlx query, so a boot costs what a `SELECT 1` through the same pool
+    /// does. `None` when the table does not exist yet.
     fn read_history(
         conn: &mut Self::Connection,
         sql: &str,

@@ -24,7 +24,7 @@ impl Backend for MySql {
         conn: &mut MySqlConnection,
         sql: &str,
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
-        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
+        match (&mut *conn).fetch_all(sqlx::query(sql)).await {
             Ok(rows) => rows
                 .iter()
                 .map(history_row)

@@ -1,0 +1,129 @@
+//! The migration sets measured, written for both tools, and fresh
+//! databases to apply them to.
+
+use std::path::{Path, PathBuf};
+
+use migrate_core::parse_migration;
+use migrate_runtime::{embed_migrations, Runner};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Executor, PgPool, SqlitePool};
+
+static EXAMPLE: Runner = embed_migrations!("../migrations");
+
+/// One set of migrations: our runner, and the same SQL as sqlx migration
+/// files in a directory.
+pub struct Fixture {
+    pub runner: Runner,
+    sqlx_dir: PathBuf,
+}
+
+impl Fixture {
+    /// The repository's example migrations.
+    pub fn example(dir: &Path) -> std::io::Result<Self> {
+        let runner = EXAMPLE.clone();
+        let sqlx_dir =
+            write_sqlx_dir(dir, runner.revisions().iter().map(|r| r.up_sql.to_string()))?;
+        Ok(Fixture { runner, sqlx_dir })
+    }
+
+    /// `count` small migrations in a chain, each creating a table.
+    pub fn generated(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut revisions = Vec::with_capacity(count);
+        let mut previous = String::new();
+        for i in 0..count {
+            let id = format!("{:012x}", 0xb00000 + i);
+            let text = format!(
+                "-- revision: {id}\n-- revises: {previous}\n-- message: table {i}\n\n\
+                 -- migrate:up\nCREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT);\n\n\
+                 -- migrate:down\nDROP TABLE t_{i};\n"
+            );
+            let revision =
+                parse_migration(&format!("migrations/{id}_table_{i}.sql"), text.as_bytes())
+                    .map_err(|errors| format!("{errors:?}"))?;
+            revisions.push(revision);
+            previous = id;
+        }
+        let sqlx_dir = write_sqlx_dir(dir, revisions.iter().map(|r| r.up_sql.to_string()))?;
+        Ok(Fixture {
+            runner: Runner::new(revisions),
+            sqlx_dir,
+        })
+    }
+
+    /// sqlx's `Migrator` over the same SQL.
+    pub async fn sqlx_migrator(&self) -> Result<Migrator, sqlx::migrate::MigrateError> {
+        Migrator::new(self.sqlx_dir.as_path()).await
+    }
+}
+
+fn write_sqlx_dir(dir: &Path, ups: impl Iterator<Item = String>) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    for (i, up) in ups.enumerate() {
+        std::fs::write(dir.join(format!("{}_m{i}.sql", i + 1)), up)?;
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// A directory of its own under the system's temp dir.
+pub fn scratch_dir(name: &str) -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("migrate-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+pub async fn sqlite_pool(file: &Path) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::new()
+        .filename(file)
+        .create_if_missing(true);
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+pub async fn reachable(url: &str) -> bool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .is_ok()
+}
+
+/// A new, empty database named `name` (dropped first if left over), and a
+/// pool on it. `url` names any database on the server.
+pub async fn fresh_postgres(url: &str, name: &str) -> Result<PgPool, sqlx::Error> {
+    let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await?;
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    admin.close().await;
+    connect_postgres(&with_database(url, name)).await
+}
+
+pub async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new().max_connections(4).connect(url).await
+}
+
+/// `url` with its database replaced by `name`, keeping any query string.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
