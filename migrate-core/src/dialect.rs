@@ -186,6 +186,20 @@ impl Dialect {
         ])
     }
 
+    /// The one batch of a stamp: rows removed for `forget`, rows added (as
+    /// applied, with no execution time) for `record`; no migration SQL.
+    pub fn stamp_batch(self, table: &HistoryTable, forget: &[&str], record: &[&Revision], wrap: Wrap) -> String {
+        let mut batch = vec![wrap.begin(self)];
+        batch.extend(forget.iter().map(|id| self.delete_row(table, id)));
+        batch.extend(
+            record
+                .iter()
+                .map(|revision| self.insert_row(table, revision, STATE_APPLIED, "0")),
+        );
+        batch.push(wrap.commit());
+        join_batch(batch)
+    }
+
     /// The row written before a revision's SQL runs.
     pub fn insert_pending(self, table: &HistoryTable, revision: &Revision) -> String {
         self.insert_row(table, revision, STATE_PENDING, self.now_ms())

@@ -270,36 +270,18 @@ impl Runner {
             }
             let applied = checked.applied_set(&graph)?;
             let plan = plan_stamp(&graph, &applied, &target)?;
-            let dialect = DB::DIALECT;
-            let mut statements = vec![dialect.begin().to_string()];
-            if DB::LOCK_IS_TRANSACTION {
-                statements[0] = format!("SAVEPOINT {}", migrate_core::dialect::SAVEPOINT);
-            }
-            for &index in &checked.half_applied {
-                statements.push(dialect.delete_row(&table, &self.revisions[index].id));
-            }
-            let pending: Vec<&Revision> = checked
+            // Rows left pending by a failed run go first: stamping is how a
+            // half-applied revision is resolved.
+            let forget: Vec<&str> = checked
                 .half_applied
                 .iter()
-                .map(|&i| &self.revisions[i])
+                .map(|&index| self.revisions[index].id.as_ref())
+                .chain(plan.delete.iter().map(|r| r.id.as_ref()))
                 .collect();
-            for revision in &plan.delete {
-                statements.push(dialect.delete_row(&table, &revision.id));
-            }
-            for revision in &plan.insert {
-                statements.push(dialect.insert_row(
-                    &table,
-                    revision,
-                    migrate_core::dialect::STATE_APPLIED,
-                    "0",
-                ));
-            }
-            statements.push(if DB::LOCK_IS_TRANSACTION {
-                format!("RELEASE {}", migrate_core::dialect::SAVEPOINT)
-            } else {
-                "COMMIT".to_string()
-            });
-            session.execute(&(statements.join(";\n") + ";")).await?;
+            let wrap = session.revision_wrap(false);
+            session
+                .execute(&DB::DIALECT.stamp_batch(&table, &forget, &plan.insert, wrap))
+                .await?;
             let step = |r: &&Revision| StepReport {
                 revision: r.id.to_string(),
                 message: r.message.to_string(),
@@ -310,7 +292,6 @@ impl Runner {
             } else {
                 Direction::Upgrade
             };
-            let _ = pending;
             Ok(Report {
                 direction,
                 steps: plan

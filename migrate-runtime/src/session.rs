@@ -69,7 +69,7 @@ impl<DB: Backend> Session<DB> {
     }
 
     /// How each revision's batch is wrapped in this mode.
-    fn revision_wrap(&self, single_transaction: bool) -> Wrap {
+    pub fn revision_wrap(&self, single_transaction: bool) -> Wrap {
         match (single_transaction, DB::LOCK_IS_TRANSACTION) {
             (true, _) => Wrap::None,
             (false, true) => Wrap::Savepoint,

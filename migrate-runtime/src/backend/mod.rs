@@ -31,9 +31,9 @@ pub trait Backend: sqlx::Database {
     const LOCK_IS_TRANSACTION: bool;
 
     /// Runs `SELECT revision, checksum, state ...`: the one statement of a
-    /// no-op boot. It is prepared once per connection and cached, like any
-    /// sqlx query, so a boot costs what a `SELECT 1` through the same pool
-    /// does. `None` when the table does not exist yet.
+    /// no-op boot, in one round trip (over a network, the simple query
+    /// protocol, since prepare-then-execute costs two on a fresh
+    /// connection). `None` when the table does not exist yet.
     fn read_history(
         conn: &mut Self::Connection,
         sql: &str,

@@ -24,7 +24,9 @@ impl Backend for MySql {
         conn: &mut MySqlConnection,
         sql: &str,
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
-        match (&mut *conn).fetch_all(sqlx::query(sql)).await {
+        // The simple query protocol: one round trip even on a connection that
+        // has prepared nothing yet, as at boot.
+        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
             Ok(rows) => rows
                 .iter()
                 .map(history_row)

@@ -21,6 +21,8 @@ impl Backend for Sqlite {
         conn: &mut SqliteConnection,
         sql: &str,
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
+        // Prepared once per connection and cached: no network to save here,
+        // but parsing the statement on every boot would cost more than the read.
         match (&mut *conn).fetch_all(sqlx::query(sql)).await {
             Ok(rows) => rows
                 .iter()
