@@ -100,21 +100,25 @@ where
     migrator.run(theirs).await?;
 
     let mut select = Vec::with_capacity(runs);
+    let mut select_simple = Vec::with_capacity(runs);
     let mut run = Vec::with_capacity(runs);
     let mut sqlx_run = Vec::with_capacity(runs);
     for i in 0..runs + 50 {
         let t = time(async { sqlx::query("SELECT 1").fetch_all(ours).await.map(drop) }).await?;
+        let u = time(async { sqlx::raw_sql("SELECT 1").fetch_all(ours).await.map(drop) }).await?;
         let r = time(async { example.runner.run(ours).await.map(drop) }).await?;
         let s = time(async { migrator.run(theirs).await.map(drop) }).await?;
         if i >= 50 {
             select.push(t);
+            select_simple.push(u);
             run.push(r);
             sqlx_run.push(s);
         }
     }
     let baseline = percentile(&mut select, 50);
     for (label, samples) in [
-        ("bare `SELECT 1`", &mut select),
+        ("bare `SELECT 1` (prepared, cached)", &mut select),
+        ("bare `SELECT 1` (simple query)", &mut select_simple),
         ("migrate-runtime `run`", &mut run),
         ("sqlx `Migrator::run`", &mut sqlx_run),
     ] {
