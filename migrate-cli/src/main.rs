@@ -1,1 +1,79 @@
-fn main() {}
+//! `migrate`: the command-line side of the toolkit. Alembic's verbs over the
+//! same migrations directory that `embed_migrations!` compiles in.
+//!
+//! This file only parses arguments, dispatches, and turns errors into exit
+//! codes; the verbs are in [`commands`], and all the rules they apply live
+//! in migrate-core and migrate-runtime.
+
+mod args;
+mod commands;
+mod config;
+mod database;
+mod error;
+mod naming;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::commands::{inspect, revision, upgrade, Context};
+use crate::config::Config;
+use crate::error::{CliError, CliResult, Exit};
+use crate::output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.color, cli.quiet);
+    match run(cli, out) {
+        Ok(()) => ExitCode::from(Exit::Ok as u8),
+        Err(err) => {
+            out.error(&err);
+            ExitCode::from(err.exit as u8)
+        }
+    }
+}
+
+fn run(cli: Cli, out: Output) -> CliResult {
+    if let Command::Init(args) = &cli.command {
+        return revision::init(
+            args,
+            cli.config.as_deref(),
+            cli.database_url.as_deref(),
+            &out,
+        );
+    }
+    let config = Config::load(cli.config.as_deref(), cli.database_url.as_deref())?;
+    let ctx = Context { config, out };
+    // One thread is plenty: the CLI runs one operation at a time, and the
+    // progress subscriber is installed for the current thread.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            CliError::new(
+                Exit::Database,
+                format!("cannot start the async runtime: {err}"),
+            )
+        })?;
+    runtime.block_on(async {
+        match &cli.command {
+            Command::Init(_) => unreachable!("handled above"),
+            Command::Revision(args) => revision::revision(&ctx, args),
+            Command::Merge(args) => revision::merge(&ctx, args),
+            Command::Upgrade(args) => upgrade::upgrade(&ctx, args).await,
+            Command::Downgrade(args) => upgrade::downgrade(&ctx, args).await,
+            Command::Stamp(args) => upgrade::stamp(&ctx, args).await,
+            Command::Current(args) => inspect::current(&ctx, args).await,
+            Command::History(args) => inspect::history(&ctx, args).await,
+            Command::Heads(args) => inspect::heads(&ctx, args),
+            Command::Branches(args) => inspect::branches(&ctx, args),
+            Command::Show(args) => inspect::show(&ctx, args),
+            Command::Status(args) => inspect::status(&ctx, args).await,
+            Command::Check(args) => inspect::check(&ctx, args).await,
+            Command::Repair => inspect::repair(&ctx).await,
+        }
+    })
+}

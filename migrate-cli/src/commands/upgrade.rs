@@ -1,0 +1,509 @@
+//! The verbs that change a database, or print what would: `upgrade`,
+//! `downgrade` (both with `--sql`), `stamp`.
+//!
+//! Online, the runner does the work; the CLI plans beforehand only to say
+//! what is about to happen and to align the progress lines. Offline
+//! (`--sql`), the script is made of the very strings the runtime sends,
+//! from `migrate_core::Dialect`, so a script applied by hand leaves the
+//! database as `migrate upgrade` would.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use migrate_core::{
+    plan_downgrade, plan_upgrade, Dialect, Direction, HistoryTable, Plan, Range, Revision,
+    RevisionGraph, RevisionSet, Target, Wrap,
+};
+use migrate_runtime::{Backend, RevisionState, Runner, Status, TransactionMode};
+use sqlx::Pool;
+
+use crate::args::{DialectArg, DowngradeArgs, StampArgs, UpgradeArgs};
+use crate::commands::{is_head, state_at, Context};
+use crate::database::Access;
+use crate::error::{CliError, CliResult, Exit};
+use crate::output::{self, render_row, Cell, Output, Paint, Table};
+use crate::progress::Progress;
+use crate::with_pool;
+
+/// `migrate upgrade [target] [--sql]`.
+pub async fn upgrade(ctx: &Context, args: &UpgradeArgs) -> CliResult {
+    change(
+        ctx,
+        Direction::Upgrade,
+        &args.target,
+        args.sql,
+        args.dialect,
+    )
+    .await
+}
+
+/// `migrate downgrade <target> [--sql]`.
+pub async fn downgrade(ctx: &Context, args: &DowngradeArgs) -> CliResult {
+    change(
+        ctx,
+        Direction::Downgrade,
+        &args.target,
+        args.sql,
+        args.dialect,
+    )
+    .await
+}
+
+async fn change(
+    ctx: &Context,
+    direction: Direction,
+    target: &str,
+    sql: bool,
+    dialect: Option<DialectArg>,
+) -> CliResult {
+    let dir = ctx.load()?;
+    if sql {
+        return offline(ctx, dir.revisions, direction, target, dialect).await;
+    }
+    if target.contains(':') {
+        return Err(CliError::usage(format!(
+            "`{target}` is a range, which only --sql takes; give one target"
+        )));
+    }
+    if dialect.is_some() {
+        return Err(CliError::usage(
+            "--dialect is for --sql scripts; online, the database URL decides",
+        ));
+    }
+    // A typo in the target is reported before connecting.
+    Target::parse(target)?;
+    let url = ctx.config.require_database()?;
+    let runner = ctx.runner(dir);
+    let access = match direction {
+        Direction::Upgrade => Access::Create,
+        Direction::Downgrade => Access::Read,
+    };
+    let shown = url.redacted();
+    with_pool!(url, access, |pool| {
+        apply(ctx, &runner, &pool, direction, target, &shown).await
+    })
+}
+
+/// Runs an upgrade or downgrade with one progress line per revision.
+async fn apply<DB: Backend>(
+    ctx: &Context,
+    runner: &Runner,
+    pool: &Pool<DB>,
+    direction: Direction,
+    target: &str,
+    shown_url: &str,
+) -> CliResult {
+    let out = ctx.out;
+    let (past, verb) = match direction {
+        Direction::Upgrade => ("applied", "upgrade"),
+        Direction::Downgrade => ("reverted", "downgrade"),
+    };
+
+    let status = runner.status(pool).await?;
+    let graph = runner.graph()?;
+    // When the history is not clean the runner refuses, with its own
+    // message: no plan is shown then, the run below reports the refusal.
+    let planned: Option<Plan<'_>> = match clean_applied_set(&graph, &status) {
+        Some(applied) => {
+            let parsed = Target::parse(target)?;
+            Some(match direction {
+                Direction::Upgrade => plan_upgrade(&graph, &applied, &parsed)?,
+                Direction::Downgrade => plan_downgrade(&graph, &applied, &parsed)?,
+            })
+        }
+        None => None,
+    };
+    if let Some(plan) = &planned {
+        if plan.is_empty() {
+            out.info(&format!(
+                "nothing to do: the database is at {}",
+                at_text(&out, &graph, &runner.current(pool).await?)
+            ));
+            return Ok(());
+        }
+        out.info(&format!(
+            "{} {}: {}",
+            out.paint(
+                Paint::BOLD,
+                if verb == "upgrade" {
+                    "Upgrading"
+                } else {
+                    "Downgrading"
+                }
+            ),
+            shown_url,
+            output::count(plan.steps.len(), "revision")
+        ));
+    }
+
+    // Progress lines are aligned to the planned revisions' columns.
+    let messages: HashMap<String, String> = graph
+        .revisions()
+        .iter()
+        .map(|r| (r.id.to_string(), r.message.to_string()))
+        .collect();
+    let mut widths = Table::new();
+    for revision in planned.iter().flat_map(|p| p.steps.iter()) {
+        widths.row(vec![
+            Cell::plain(past),
+            Cell::plain(revision.id.to_string()),
+            Cell::plain(revision.message.to_string()),
+        ]);
+    }
+    let widths = widths.widths();
+    let line = move |id: &str, ms: u64| {
+        let message = messages.get(id).cloned().unwrap_or_default();
+        render_row(
+            &[
+                Cell::styled(past, Paint::GREEN),
+                Cell::styled(id, Paint::CYAN),
+                Cell::plain(message),
+                Cell::styled(
+                    output::duration(std::time::Duration::from_millis(ms)),
+                    Paint::DIM,
+                ),
+            ],
+            &widths,
+            2,
+            &out,
+        )
+    };
+    let progress = Arc::new(Progress::new({
+        let line = line.clone();
+        move |id, ms| {
+            if !out.is_quiet() {
+                println!("{}", line(id, ms));
+            }
+        }
+    }));
+    let dispatch = tracing::Dispatch::new(Arc::clone(&progress));
+    let result = {
+        let _guard = tracing::dispatcher::set_default(&dispatch);
+        match direction {
+            Direction::Upgrade => runner.upgrade(pool, target).await,
+            Direction::Downgrade => runner.downgrade(pool, target).await,
+        }
+    };
+    for warning in progress.warnings() {
+        out.warning(&warning);
+    }
+    let report = result?;
+    let seen = progress.seen();
+    for step in report.steps.iter().filter(|s| !seen.contains(&s.revision)) {
+        out.info(&line(&step.revision, step.duration.as_millis() as u64));
+    }
+    if report.is_empty() {
+        out.info("nothing to do");
+    }
+    out.info(&format!(
+        "the database is at {}",
+        at_text(&out, &graph, &runner.current(pool).await?)
+    ));
+    Ok(())
+}
+
+/// The applied set, when the history is one a run would accept.
+fn clean_applied_set(graph: &RevisionGraph<'_>, status: &Status) -> Option<RevisionSet> {
+    let clean = status.unknown.is_empty()
+        && status
+            .revisions
+            .iter()
+            .all(|r| matches!(r.state, RevisionState::Applied | RevisionState::Pending));
+    if !clean {
+        return None;
+    }
+    let (applied, _) = graph.set_of(status.in_state(RevisionState::Applied));
+    graph
+        .missing_requirements(&applied)
+        .is_empty()
+        .then_some(applied)
+}
+
+/// `8c7d6e5f4a3b (head)`, or `base (nothing applied)`.
+pub fn at_text(out: &Output, graph: &RevisionGraph<'_>, current: &[String]) -> String {
+    if current.is_empty() {
+        return format!("base {}", out.paint(Paint::DIM, "(nothing applied)"));
+    }
+    current
+        .iter()
+        .map(|id| {
+            let marker = match graph.node(id) {
+                Some(node) if is_head(graph, node) => out.paint(Paint::BOLD_GREEN, " (head)"),
+                Some(_) => String::new(),
+                None => out.paint(Paint::RED, " (not in the migrations directory)"),
+            };
+            format!("{}{marker}", out.paint(Paint::CYAN, id))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `migrate stamp <target> [--purge]`.
+pub async fn stamp(ctx: &Context, args: &StampArgs) -> CliResult {
+    let dir = ctx.load()?;
+    Target::parse(&args.target)?;
+    let url = ctx.config.require_database()?;
+    let runner = ctx.runner(dir);
+    with_pool!(url, Access::Create, |pool| {
+        stamp_on(ctx, &runner, &pool, args).await
+    })
+}
+
+async fn stamp_on<DB: Backend>(
+    ctx: &Context,
+    runner: &Runner,
+    pool: &Pool<DB>,
+    args: &StampArgs,
+) -> CliResult {
+    let out = ctx.out;
+    if args.purge {
+        purge(ctx, pool).await?;
+        out.info(&format!(
+            "{} the history table {}",
+            out.paint(Paint::YELLOW, "emptied"),
+            ctx.config.history_table
+        ));
+    }
+    let before = applied_ids(&runner.status(pool).await?);
+    runner.stamp(pool, &args.target).await?;
+    let after = applied_ids(&runner.status(pool).await?);
+    let graph = runner.graph()?;
+    let mut table = Table::new().indent(2);
+    for revision in graph.topological() {
+        let id = revision.id.to_string();
+        let change = match (before.contains(&id), after.contains(&id)) {
+            (false, true) => Cell::styled("recorded", Paint::GREEN),
+            (true, false) => Cell::styled("forgotten", Paint::YELLOW),
+            _ => continue,
+        };
+        table.row(vec![
+            change,
+            Cell::styled(id, Paint::CYAN),
+            Cell::plain(revision.message.to_string()),
+        ]);
+    }
+    if table.is_empty() {
+        out.info("nothing to record: the history already says so");
+    } else if !out.is_quiet() {
+        out.data("Stamped (no migration SQL was run):");
+        out.data_lines(&table.render(&out));
+    }
+    out.info(&format!(
+        "the database is at {}",
+        at_text(&out, &graph, &runner.current(pool).await?)
+    ));
+    Ok(())
+}
+
+fn applied_ids(status: &Status) -> Vec<String> {
+    status
+        .revisions
+        .iter()
+        .filter(|r| r.state != RevisionState::Pending)
+        .map(|r| r.revision.clone())
+        .collect()
+}
+
+/// `stamp --purge`: empties the history table (creating it if needed), so
+/// that rows this directory does not know stop blocking the stamp.
+async fn purge<DB: Backend>(ctx: &Context, pool: &Pool<DB>) -> CliResult {
+    let table = HistoryTable::new(&ctx.config.history_table).map_err(CliError::usage)?;
+    let sql = format!(
+        "{};\nDELETE FROM {}",
+        DB::DIALECT.create_history(&table),
+        table.quoted(DB::DIALECT)
+    );
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|err| crate::error::database_error(&err))?;
+    DB::execute(&mut conn, &sql)
+        .await
+        .map_err(|err| crate::error::database_error(&err))
+}
+
+/// `--sql`: prints the script instead of running it.
+async fn offline(
+    ctx: &Context,
+    revisions: Vec<Revision>,
+    direction: Direction,
+    text: &str,
+    dialect_arg: Option<DialectArg>,
+) -> CliResult {
+    let graph = RevisionGraph::new(&revisions)?;
+    let (applied, target, title) = if text.contains(':') {
+        let range = Range::parse(text)?;
+        let applied = match &range.from {
+            None => graph.empty_set(),
+            Some(from) => state_at(&graph, from)?,
+        };
+        let target = match (range.to, direction) {
+            (Some(to), _) => to,
+            (None, Direction::Upgrade) => Target::Heads,
+            (None, Direction::Downgrade) => {
+                return Err(CliError::usage(format!(
+                    "`{text}` does not say where to downgrade to; e.g. `head:base`"
+                )))
+            }
+        };
+        (applied, target, text.to_string())
+    } else {
+        let target = Target::parse(text)?;
+        let url = ctx.config.database_url.as_ref().ok_or_else(|| {
+            CliError::usage("--sql without a range starts at the database's current state, and no database is configured")
+                .hint(match direction {
+                    Direction::Upgrade => format!("give the start as a range: `migrate upgrade base:{text} --sql`"),
+                    Direction::Downgrade => format!("give the start as a range: `migrate downgrade head:{text} --sql`"),
+                })
+        })?;
+        let runner = ctx.runner(migrate_core::MigrationDir {
+            revisions: revisions.clone(),
+            files: Vec::new(),
+        });
+        let status = with_pool!(url, Access::Read, |pool| runner.status(&pool).await)?;
+        let applied = clean_applied_set(&graph, &status).ok_or_else(|| {
+            CliError::new(
+                Exit::History,
+                "the database's history does not match the migrations directory, so `migrate upgrade` would refuse to run",
+            )
+            .hint("`migrate check` says what differs")
+        })?;
+        (
+            applied,
+            target,
+            format!("{text} from the database's current state"),
+        )
+    };
+    let dialect = script_dialect(ctx, dialect_arg, !text.contains(':'))?;
+
+    let plan = match direction {
+        Direction::Upgrade => plan_upgrade(&graph, &applied, &target)?,
+        Direction::Downgrade => plan_downgrade(&graph, &applied, &target)?,
+    };
+    let table = HistoryTable::new(&ctx.config.history_table).map_err(CliError::usage)?;
+    print!(
+        "{}",
+        script(
+            dialect,
+            &table,
+            &plan,
+            ctx.config.transaction_mode,
+            &format!(
+                "{} {title} ({})",
+                if direction == Direction::Upgrade {
+                    "upgrade"
+                } else {
+                    "downgrade"
+                },
+                dialect_name(dialect)
+            )
+        )
+    );
+    Ok(())
+}
+
+/// The script's dialect: `--dialect`, or the database URL's. When the
+/// script starts from the database's state, the two must agree; with a
+/// range, `--dialect` wins (a script for production from a development
+/// configuration).
+fn script_dialect(
+    ctx: &Context,
+    dialect_arg: Option<DialectArg>,
+    reads_database: bool,
+) -> CliResult<Dialect> {
+    let url_dialect = ctx.config.database_url.as_ref().map(|u| u.dialect());
+    match (dialect_arg.map(dialect_of), url_dialect) {
+        (Some(given), Some(url)) if reads_database && given != url => {
+            Err(CliError::usage(format!(
+                "--dialect {} disagrees with the database URL, which is {}",
+                dialect_name(given),
+                dialect_name(url)
+            )))
+        }
+        (Some(dialect), _) | (None, Some(dialect)) => Ok(dialect),
+        (None, None) => Err(
+            CliError::usage("which SQL dialect? no database URL is configured")
+                .hint("give --dialect postgres|mysql|sqlite"),
+        ),
+    }
+}
+
+/// The script: the history table, then each revision's batch exactly as
+/// the runtime sends it (`transaction: false` revisions without
+/// BEGIN/COMMIT, as the runtime runs them). In single-transaction mode
+/// the batches share one transaction, as online.
+pub fn script(
+    dialect: Dialect,
+    table: &HistoryTable,
+    plan: &Plan<'_>,
+    mode: TransactionMode,
+    title: &str,
+) -> String {
+    let mut out = format!(
+        "-- migrate {}: {title}\n\n{};\n",
+        env!("CARGO_PKG_VERSION"),
+        dialect.create_history(table)
+    );
+    let mut in_run_transaction = false;
+    for revision in &plan.steps {
+        let (verb, arrow) = match plan.direction {
+            Direction::Upgrade => (
+                "upgrade",
+                format!("{} -> {}", parents(revision), revision.id),
+            ),
+            Direction::Downgrade => (
+                "downgrade",
+                format!("{} -> {}", revision.id, parents(revision)),
+            ),
+        };
+        out.push_str(&format!("\n-- {verb} {arrow}: {}\n", revision.message));
+        let wrap = if !revision.transactional {
+            if in_run_transaction {
+                out.push_str("COMMIT;\n");
+                in_run_transaction = false;
+            }
+            Wrap::None
+        } else if mode == TransactionMode::Single {
+            if !in_run_transaction {
+                out.push_str(&format!("{};\n", dialect.begin()));
+                in_run_transaction = true;
+            }
+            Wrap::None
+        } else {
+            Wrap::Transaction
+        };
+        out.push_str(&match plan.direction {
+            Direction::Upgrade => dialect.upgrade_batch(table, revision, wrap),
+            Direction::Downgrade => dialect.downgrade_batch(table, revision, wrap),
+        });
+    }
+    if in_run_transaction {
+        out.push_str("COMMIT;\n");
+    }
+    out
+}
+
+fn parents(revision: &Revision) -> String {
+    if revision.parents.is_empty() {
+        "base".to_string()
+    } else {
+        revision.parents.join(", ")
+    }
+}
+
+fn dialect_of(arg: DialectArg) -> Dialect {
+    match arg {
+        DialectArg::Postgres => Dialect::Postgres,
+        DialectArg::Mysql => Dialect::MySql,
+        DialectArg::Sqlite => Dialect::Sqlite,
+    }
+}
+
+/// The name `--dialect` takes.
+pub fn dialect_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "postgres",
+        Dialect::MySql => "mysql",
+        Dialect::Sqlite => "sqlite",
+    }
+}

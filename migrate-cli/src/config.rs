@@ -1,0 +1,239 @@
+//! `migrate.toml`: where the migrations are, the history table, how new
+//! files are named, the database. Precedence for the database URL:
+//! `--database-url`, then `DATABASE_URL`, then the file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use migrate_core::{parse_migration, HistoryTable, LoadError};
+use migrate_runtime::TransactionMode;
+use serde::Deserialize;
+
+use crate::database::DatabaseUrl;
+use crate::error::{io_reason, CliError, CliResult};
+use crate::naming::{FileTemplate, Utc, DEFAULT_TEMPLATE};
+
+/// The file read when `-c` is not given.
+pub const DEFAULT_FILE: &str = "migrate.toml";
+
+/// The file as written. Unknown keys are refused: a typo such as
+/// `history_tabel` must not silently fall back to the default table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    migrations: Option<String>,
+    history_table: Option<String>,
+    file_template: Option<String>,
+    database_url: Option<String>,
+    transaction_mode: Option<TransactionModeSetting>,
+    lock_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum TransactionModeSetting {
+    PerRevision,
+    Single,
+}
+
+/// The settings every command works with, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The migrations directory.
+    pub migrations_dir: PathBuf,
+    /// The directory as messages name it (`migrations`).
+    pub migrations_shown: String,
+    /// The history table, checked as an identifier.
+    pub history_table: String,
+    /// How new revision files are named.
+    pub template: FileTemplate,
+    /// The database, when one is configured.
+    pub database_url: Option<DatabaseUrl>,
+    /// One transaction per revision, or one for the run.
+    pub transaction_mode: TransactionMode,
+    /// How long to wait for another run's lock.
+    pub lock_timeout: Duration,
+}
+
+impl Config {
+    /// Reads `-c <file>` (which must exist) or `./migrate.toml` (which may
+    /// not), then applies `DATABASE_URL` and `--database-url`.
+    pub fn load(explicit: Option<&Path>, url_flag: Option<&str>) -> CliResult<Config> {
+        let (file, parsed) = match explicit {
+            Some(path) => (Some(path.to_path_buf()), read(path)?),
+            None => {
+                let path = Path::new(DEFAULT_FILE);
+                if path.exists() {
+                    (Some(path.to_path_buf()), read(path)?)
+                } else {
+                    (None, FileConfig::default())
+                }
+            }
+        };
+        let shown_file = file
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| DEFAULT_FILE.to_string());
+        let in_file = |message: String| CliError::usage(format!("{shown_file}: {message}"));
+
+        // Paths in the file are relative to the file, so that `-c
+        // deploy/prod.toml` means the same from any directory.
+        let base = file
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let migrations = parsed.migrations.as_deref().unwrap_or("migrations");
+        let migrations_dir = base.join(migrations);
+        let migrations_shown = migrations_dir.display().to_string();
+
+        let history_table = parsed
+            .history_table
+            .unwrap_or_else(|| "migrate_history".to_string());
+        HistoryTable::new(&history_table).map_err(in_file)?;
+
+        let template =
+            FileTemplate::new(parsed.file_template.as_deref().unwrap_or(DEFAULT_TEMPLATE))
+                .map_err(in_file)?;
+        check_template_names(&template, &migrations_shown).map_err(in_file)?;
+
+        let env_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        let database_url = if let Some(url) = url_flag {
+            Some(DatabaseUrl::parse(url, "--database-url")?)
+        } else if let Some(url) = env_url {
+            Some(DatabaseUrl::parse(&url, "DATABASE_URL")?)
+        } else if let Some(url) = parsed.database_url {
+            Some(DatabaseUrl::parse(
+                &url,
+                &format!("database_url in {shown_file}"),
+            )?)
+        } else {
+            None
+        };
+
+        Ok(Config {
+            migrations_dir,
+            migrations_shown,
+            history_table,
+            template,
+            database_url,
+            transaction_mode: match parsed.transaction_mode {
+                Some(TransactionModeSetting::Single) => TransactionMode::Single,
+                Some(TransactionModeSetting::PerRevision) | None => TransactionMode::PerRevision,
+            },
+            lock_timeout: Duration::from_secs(parsed.lock_timeout.unwrap_or(60)),
+        })
+    }
+
+    /// The database, or the one-line error that says how to configure it.
+    pub fn require_database(&self) -> CliResult<&DatabaseUrl> {
+        self.database_url.as_ref().ok_or_else(|| {
+            CliError::usage("no database configured").hint(
+                "set `database_url` in migrate.toml, the DATABASE_URL variable, or --database-url",
+            )
+        })
+    }
+}
+
+fn read(path: &Path) -> CliResult<FileConfig> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        let hint = if err.kind() == std::io::ErrorKind::NotFound {
+            "`migrate init` creates migrate.toml; -c names another file"
+        } else {
+            "check that the file is readable"
+        };
+        CliError::usage(format!(
+            "cannot read the configuration file {}: {}",
+            path.display(),
+            io_reason(&err)
+        ))
+        .hint(hint)
+    })?;
+    toml::from_str(&text).map_err(|err| {
+        // toml's message has a snippet of the file under a first line
+        // naming the position: keep both, as separate lines.
+        let mut lines = err.to_string().lines().map(str::to_string).collect::<Vec<_>>();
+        lines.retain(|line| !line.trim().is_empty());
+        let mut error = CliError::usage(format!(
+            "{}: {}",
+            path.display(),
+            lines.last().cloned().unwrap_or_default()
+        ));
+        if let Some(span) = err.span() {
+            let line = text[..span.start].matches('\n').count() + 1;
+            error = CliError::usage(format!(
+                "{}:{line}: {}",
+                path.display(),
+                lines.last().cloned().unwrap_or_default()
+            ));
+        }
+        error.hint(
+            "the keys are: migrations, history_table, file_template, database_url, transaction_mode, lock_timeout",
+        )
+    })
+}
+
+/// The rule that a file name must carry its revision id belongs to
+/// migrate-core's parser: render a sample name and let the parser judge it,
+/// so a template the loader would reject is refused now, not after the
+/// first `migrate revision`.
+fn check_template_names(template: &FileTemplate, dir: &str) -> Result<(), String> {
+    let id = "0123456789ab";
+    let name = template.render(id, "sample", &Utc::now());
+    let file = format!("{dir}/{name}");
+    let sample = format!("-- revision: {id}\n-- migrate:up\n");
+    match parse_migration(&file, sample.as_bytes()) {
+        Ok(_) => Ok(()),
+        Err(errors) if errors.iter().any(|e| matches!(e, LoadError::FileNameMismatch { .. })) => Err(format!(
+            "file_template `{}` makes names like `{name}`, in which the revision id is not a part of its own: \
+             surround `<rev>` with `_` (e.g. `%Y%m%d_%H%M_<rev>_<slug>`)",
+            template.as_str()
+        )),
+        Err(errors) => Err(errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")),
+    }
+}
+
+/// The `migrate.toml` that `migrate init` writes.
+pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
+    let url_line = match database_url {
+        Some(url) => format!("database_url = {}", toml_string(url)),
+        None => "# database_url = \"sqlite://app.db\"".to_string(),
+    };
+    format!(
+        "# Settings for the `migrate` command-line tool. Paths are relative to this file.\n\
+         # Another environment gets its own file: `migrate -c migrate.prod.toml ...`.\n\
+         \n\
+         # The migrations directory: the path given to embed_migrations!.\n\
+         migrations = {}\n\
+         \n\
+         # The table that records applied revisions (`name` or `schema.name`).\n\
+         history_table = \"migrate_history\"\n\
+         \n\
+         # How `migrate revision` names files: <rev> (required) and <slug> (from -m),\n\
+         # with optional UTC date parts %Y %m %d %H %M %S, e.g. \"%Y%m%d_%H%M_<rev>_<slug>\".\n\
+         file_template = \"<rev>_<slug>\"\n\
+         \n\
+         # The database; DATABASE_URL and --database-url override it.\n\
+         # sqlite://app.db, postgres://user@host/db, mysql://user@host/db\n\
+         {url_line}\n\
+         \n\
+         # \"per-revision\" (default: progress survives a later failure) or \"single\"\n\
+         # (one transaction for the whole run: all or nothing).\n\
+         # transaction_mode = \"per-revision\"\n\
+         \n\
+         # Seconds to wait for another run's lock.\n\
+         # lock_timeout = 60\n",
+        toml_string(migrations)
+    )
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}

@@ -1,0 +1,230 @@
+//! From a URL to a pool of the right backend. Commands are written once,
+//! as functions generic over `DB: migrate_runtime::Backend`, and the
+//! [`with_pool!`](crate::with_pool) macro instantiates them for the backend
+//! the URL names.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use migrate_core::Dialect;
+use sqlx::pool::PoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::Pool;
+
+use crate::error::{io_reason, CliError, CliResult, Exit};
+
+/// How long to wait for a connection: an unreachable host should fail in
+/// seconds, not hang a deploy script.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A database URL, with the backend its scheme names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    dialect: Dialect,
+    /// Where the URL came from, for messages.
+    pub source: String,
+}
+
+/// Whether a command may create the database (an SQLite file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading only: a missing SQLite file is an error, not a new empty
+    /// database (a typo in the path must not read as "nothing applied").
+    Read,
+    /// `upgrade` and `stamp`: a missing SQLite file is created.
+    Create,
+}
+
+impl DatabaseUrl {
+    /// Checks the scheme: `sqlite:`, `postgres:`/`postgresql:`,
+    /// `mysql:`/`mariadb:`.
+    pub fn parse(url: &str, source: &str) -> CliResult<Self> {
+        let url = url.trim();
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let dialect = match scheme.as_str() {
+            "sqlite" => Dialect::Sqlite,
+            "postgres" | "postgresql" => Dialect::Postgres,
+            "mysql" | "mariadb" => Dialect::MySql,
+            _ => {
+                return Err(CliError::usage(format!(
+                    "the database URL from {source} ({}) has an unsupported scheme `{scheme}:`",
+                    redact(url)
+                ))
+                .hint("use sqlite://app.db, postgres://user@host/db or mysql://user@host/db"))
+            }
+        };
+        Ok(DatabaseUrl {
+            url: url.to_string(),
+            dialect,
+            source: source.to_string(),
+        })
+    }
+
+    /// The SQL dialect the URL names.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The URL with any password replaced by `***`, for messages.
+    pub fn redacted(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// sqlx knows MariaDB as `mysql:`.
+    fn sqlx_url(&self) -> String {
+        match self.url.strip_prefix("mariadb:") {
+            Some(rest) => format!("mysql:{rest}"),
+            None => self.url.clone(),
+        }
+    }
+}
+
+/// Hides the password of `scheme://user:password@host/...`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A pool of one connection: every runner operation holds one connection
+/// from start to end, and the CLI runs them one after another.
+fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(CONNECT_TIMEOUT)
+}
+
+/// Connects to PostgreSQL or MySQL; the error is one line.
+pub async fn connect<DB: sqlx::Database>(url: &DatabaseUrl) -> CliResult<Pool<DB>> {
+    let options = <DB::Connection as sqlx::Connection>::Options::from_str(&url.sqlx_url())
+        .map_err(|err| connect_error(url, &err, None))?;
+    pool_options::<DB>()
+        .connect_with(options)
+        .await
+        .map_err(|err| connect_error(url, &err, None))
+}
+
+/// Connects to SQLite, creating the file only for [`Access::Create`].
+pub async fn connect_sqlite(url: &DatabaseUrl, access: Access) -> CliResult<Pool<sqlx::Sqlite>> {
+    let mut options =
+        SqliteConnectOptions::from_str(&url.url).map_err(|err| connect_error(url, &err, None))?;
+    if access == Access::Create {
+        options = options.create_if_missing(true);
+    }
+    let file = options.get_filename().to_path_buf();
+    pool_options::<sqlx::Sqlite>()
+        .connect_with(options)
+        .await
+        .map_err(|err| connect_error(url, &err, Some(&file)))
+}
+
+/// One line that says which database could not be reached and why.
+fn connect_error(url: &DatabaseUrl, err: &sqlx::Error, sqlite_file: Option<&Path>) -> CliError {
+    let target = url.redacted();
+    if let Some(file) = sqlite_file {
+        let missing =
+            !file.as_os_str().is_empty() && file != Path::new(":memory:") && !file.exists();
+        if missing {
+            return CliError::new(
+                Exit::Database,
+                format!(
+                    "the SQLite database {} does not exist (from {})",
+                    file.display(),
+                    url.source
+                ),
+            )
+            .hint("`migrate upgrade` creates it; or correct the path");
+        }
+    }
+    let reason = match err {
+        sqlx::Error::Configuration(inner) => {
+            return CliError::usage(format!(
+                "the database URL from {} ({target}) is invalid: {inner}",
+                url.source
+            ))
+        }
+        sqlx::Error::Io(io) => io_reason(io),
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::PoolTimedOut => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        sqlx::Error::Tls(inner) => format!("TLS: {inner}"),
+        other => other.to_string(),
+    };
+    CliError::new(
+        Exit::Database,
+        format!("cannot connect to the database at {target}: {reason}"),
+    )
+    .hint(format!(
+        "the URL came from {}; check that the server runs and the URL is right",
+        url.source
+    ))
+}
+
+/// Runs `$body` with `$pool` bound to a pool of the backend `$url` names;
+/// `$body` is usually a call of a function generic over
+/// `DB: migrate_runtime::Backend`. The pool is closed afterwards.
+#[macro_export]
+macro_rules! with_pool {
+    ($url:expr, $access:expr, |$pool:ident| $body:expr) => {{
+        let url: &$crate::database::DatabaseUrl = $url;
+        match url.dialect() {
+            migrate_core::Dialect::Sqlite => {
+                let $pool = $crate::database::connect_sqlite(url, $access).await?;
+                let result = $body;
+                $pool.close().await;
+                result
+            }
+            migrate_core::Dialect::Postgres => {
+                let $pool = $crate::database::connect::<sqlx::Postgres>(url).await?;
+                let result = $body;
+                $pool.close().await;
+                result
+            }
+            migrate_core::Dialect::MySql => {
+                let $pool = $crate::database::connect::<sqlx::MySql>(url).await?;
+                let result = $body;
+                $pool.close().await;
+                result
+            }
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.local:5432/app"),
+            "postgres://app:***@db.local:5432/app"
+        );
+        assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
+        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
+        assert_eq!(redact("mysql://u:p@w@h/db"), "mysql://u:***@h/db");
+    }
+
+    #[test]
+    fn schemes_pick_the_dialect() {
+        let dialect = |url: &str| DatabaseUrl::parse(url, "test").map(|u| u.dialect());
+        assert_eq!(dialect("sqlite://a.db").unwrap(), Dialect::Sqlite);
+        assert_eq!(dialect("postgresql://h/db").unwrap(), Dialect::Postgres);
+        assert_eq!(dialect("mariadb://h/db").unwrap(), Dialect::MySql);
+        assert!(dialect("oracle://h/db").is_err());
+    }
+}
