@@ -1,0 +1,214 @@
+//! The Alembic tutorial's workflow, end to end, from an empty directory, on
+//! every available backend: init → revision → upgrade head → current →
+//! history → revision → upgrade → downgrade -1 → stamp head → check.
+
+mod common;
+
+use common::{backends, Kind, Project, TestDb};
+
+#[test]
+fn the_whole_workflow_from_an_empty_directory() {
+    for kind in backends("the_whole_workflow_from_an_empty_directory", false) {
+        workflow(kind);
+    }
+}
+
+fn workflow(kind: Kind) {
+    let db = TestDb::new(kind, "workflow");
+    let project = Project::empty();
+
+    // init: the directory, the configuration, the build.rs advice.
+    std::fs::write(project.path().join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+    let init = project.ok(&["init", "--database-url", &db.url]);
+    assert!(init.contains("created  migrate.toml"), "{init}");
+    assert!(project.path().join("migrations").is_dir());
+    let build_rs = std::fs::read_to_string(project.path().join("build.rs")).unwrap();
+    assert!(build_rs.contains("cargo:rerun-if-changed=migrations"), "{build_rs}");
+    let toml = std::fs::read_to_string(project.path().join("migrate.toml")).unwrap();
+    assert!(toml.contains(&format!("database_url = \"{}\"", db.url)), "{toml}");
+    // Running it again keeps everything.
+    let again = project.ok(&["init"]);
+    assert!(!again.contains("created"), "{again}");
+
+    // revision: a new root, in exactly the format the parser reads.
+    let users = project.revision("create users table", &[]);
+    let users_id = Project::id_of(&users);
+    assert_eq!(users_id.len(), 12);
+    let text = std::fs::read_to_string(&users).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "-- revision: {users_id}\n-- revises:\n-- message: create users table\n\
+             -- created: 2026-11-24 10:00:00\n\n-- migrate:up\n\n\n-- migrate:down\n\n"
+        )
+    );
+    assert_eq!(
+        users.file_name().unwrap().to_str().unwrap(),
+        format!("{users_id}_create_users_table.sql")
+    );
+    project.fill(
+        &users,
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    name VARCHAR(100) NOT NULL\n);",
+        Some("DROP TABLE users;"),
+    );
+
+    // upgrade head: one progress line per revision.
+    let up = project.ok(&["upgrade", "head"]);
+    assert!(up.contains(&format!("applied  {users_id}  create users table")), "{up}");
+    assert!(up.contains(&format!("the database is at {users_id} (head)")), "{up}");
+
+    let current = project.ok(&["current"]);
+    assert!(current.starts_with(&format!("{users_id}  (head)  create users table")), "{current}");
+
+    let history = project.ok(&["history"]);
+    assert!(history.contains(&format!("<base>  ->  {users_id}  (head)  create users table")), "{history}");
+
+    // A second revision revises the head.
+    let phone = project.revision("add phone to users", &[]);
+    let phone_id = Project::id_of(&phone);
+    let text = std::fs::read_to_string(&phone).unwrap();
+    assert!(text.contains(&format!("-- revises: {users_id}\n")), "{text}");
+    project.fill(
+        &phone,
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
+        Some("ALTER TABLE users DROP COLUMN phone;"),
+    );
+
+    let up = project.ok(&["upgrade"]);
+    assert!(up.contains(&format!("applied  {phone_id}")), "{up}");
+    assert!(!up.contains(&format!("applied  {users_id}")), "{up}");
+    let history = project.ok(&["history"]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].contains(&format!("{users_id}  ->  {phone_id}  (head)")), "{history}");
+    assert!(lines[1].contains(&format!("<base>        ->  {users_id}")), "{history}");
+    assert_eq!(
+        db.client("SELECT COUNT(*) FROM users WHERE phone IS NULL;").trim(),
+        "0"
+    );
+
+    // downgrade -1 runs the down section.
+    let down = project.ok(&["downgrade", "-1"]);
+    assert!(down.contains(&format!("reverted  {phone_id}  add phone to users")), "{down}");
+    assert!(down.contains(&format!("the database is at {users_id}\n")), "{down}");
+    let current = project.ok(&["current"]);
+    assert!(current.starts_with(&users_id), "{current}");
+    assert!(!current.contains("(head)"), "{current}");
+
+    // check explains that the database is behind.
+    let (stdout, stderr) = project.fails(1, &["check"]);
+    assert!(stdout.contains(&format!("pending  {phone_id}")), "{stdout}");
+    assert!(stderr.contains("behind"), "{stderr}");
+
+    // stamp head records without running: the column is still absent.
+    let stamp = project.ok(&["stamp", "head"]);
+    assert!(stamp.contains(&format!("recorded  {phone_id}")), "{stamp}");
+    let current = project.ok(&["current"]);
+    assert!(current.starts_with(&format!("{phone_id}  (head)")), "{current}");
+
+    let check = project.ok(&["check"]);
+    assert!(check.contains("ok:"), "{check}");
+    assert!(check.contains(&format!("{phone_id} (head)")), "{check}");
+
+    let status = project.ok(&["status"]);
+    assert!(status.contains(&format!("applied  {users_id}")), "{status}");
+    assert!(status.contains(&format!("applied  {phone_id}")), "{status}");
+}
+
+#[test]
+fn quiet_prints_nothing_on_success_and_revision_prints_only_the_path() {
+    let db = TestDb::new(Kind::Sqlite, "quiet");
+    let project = Project::new(Some(&db));
+    let file = project.revision("first", &[]);
+    assert!(file.exists());
+    project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
+    let output = project.migrate().args(["-q", "upgrade"]).output().unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn configuration_per_environment_and_the_url_precedence() {
+    let dev = TestDb::new(Kind::Sqlite, "dev");
+    let prod = TestDb::new(Kind::Sqlite, "prod");
+    let flag = TestDb::new(Kind::Sqlite, "flag");
+    let project = Project::new(None);
+    let file = project.revision("first", &[]);
+    project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
+    let id = Project::id_of(&file);
+    let config = |url: &str| {
+        format!("migrations = \"migrations\"\ndatabase_url = \"{url}\"\nhistory_table = \"app_history\"\n")
+    };
+    std::fs::write(project.path().join("migrate.toml"), config(&dev.url)).unwrap();
+    std::fs::write(project.path().join("migrate.prod.toml"), config(&prod.url)).unwrap();
+
+    project.ok(&["-c", "migrate.prod.toml", "upgrade"]);
+    assert!(prod.client(".tables").contains("app_history"));
+    assert!(!dev.sqlite_file().exists(), "the default config's database was touched");
+
+    // DATABASE_URL overrides the file; --database-url overrides both.
+    project
+        .migrate()
+        .env("DATABASE_URL", &dev.url)
+        .args(["-c", "migrate.prod.toml", "upgrade"])
+        .assert()
+        .success();
+    assert!(dev.client(".tables").contains("app_history"));
+    project
+        .migrate()
+        .env("DATABASE_URL", &dev.url)
+        .args(["upgrade", "--database-url", &flag.url])
+        .assert()
+        .success();
+    assert_eq!(
+        flag.client("SELECT revision FROM app_history;").trim(),
+        id
+    );
+}
+
+#[test]
+fn a_dated_file_template_names_files_the_loader_accepts() {
+    let db = TestDb::new(Kind::Sqlite, "template");
+    let project = Project::new(Some(&db));
+    let toml = project.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&toml)
+        .unwrap()
+        .replace("file_template = \"<rev>_<slug>\"", "file_template = \"%Y%m%d_%H%M_<rev>_<slug>\"");
+    std::fs::write(&toml, text).unwrap();
+    let file = project.revision("Add phone field!", &["--rev-id", "abc123def456"]);
+    assert_eq!(
+        file.file_name().unwrap().to_str().unwrap(),
+        "20261124_1000_abc123def456_add_phone_field.sql"
+    );
+    project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
+    let up = project.ok(&["upgrade"]);
+    assert!(up.contains("applied  abc123def456"), "{up}");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let project = Project::empty();
+    let help = project.ok(&["--help"]);
+    for line in ["Exit codes:", "0  success", "1  `migrate check`", "2  usage", "3  database", "4  the database's history"] {
+        assert!(help.contains(line), "{line:?} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let db = TestDb::new(Kind::Sqlite, "colour");
+    let project = Project::new(Some(&db));
+    let file = project.revision("first", &[]);
+    project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
+    // Not a terminal: plain (checked inside `ok`).
+    project.ok(&["history"]);
+    let forced = project.migrate().args(["--color", "always", "history"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("\x1b["));
+    let never = project
+        .migrate()
+        .env("NO_COLOR", "1")
+        .args(["history"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&never.stdout).contains("\x1b["));
+}
