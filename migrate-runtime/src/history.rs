@@ -62,8 +62,19 @@ impl CheckedHistory {
     }
 
     /// The first problem that must stop a run, if any: unknown revisions
-    /// (unless ignored), drift, then half-applied revisions.
+    /// (unless ignored), drift, then half-applied revisions. For a read
+    /// under the lock.
     pub fn refusal(&self, revisions: &[Revision], ignore_unknown: bool) -> Option<Error> {
+        self.refusal_unlocked(revisions, ignore_unknown)
+            .or_else(|| self.half_applied_refusal(revisions))
+    }
+
+    /// The problems a read without the lock can already call fatal: unknown
+    /// revisions and drift. Not a pending row: another run may be applying
+    /// that revision right now (MySQL commits the row with the revision's
+    /// first DDL, and `transaction: false` revisions commit it first), so
+    /// only the read under the lock can tell it was left behind.
+    pub fn refusal_unlocked(&self, revisions: &[Revision], ignore_unknown: bool) -> Option<Error> {
         if !self.unknown.is_empty() && !ignore_unknown {
             return Some(Error::UnknownRevisions {
                 revisions: self.unknown.clone(),
@@ -78,6 +89,10 @@ impl CheckedHistory {
                 embedded: revision.checksum_hex(),
             });
         }
+        None
+    }
+
+    fn half_applied_refusal(&self, revisions: &[Revision]) -> Option<Error> {
         self.half_applied.first().map(|&index| {
             let revision = &revisions[index];
             Error::HalfApplied {

@@ -169,7 +169,7 @@ impl Runner {
         // The optimistic read: the whole of a no-op boot.
         let rows = session.read().await?;
         let checked = CheckedHistory::new(&self.revisions, rows.as_deref().unwrap_or_default());
-        if let Some(refusal) = checked.refusal(&self.revisions, self.ignore_unknown) {
+        if let Some(refusal) = checked.refusal_unlocked(&self.revisions, self.ignore_unknown) {
             return Err(refusal);
         }
         let at_every_head = direction == Direction::Upgrade
