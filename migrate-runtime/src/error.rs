@@ -60,7 +60,8 @@ pub enum Error {
         revision: String,
         /// Its file.
         file: String,
-        /// The target that forgets it (`base` or its parent).
+        /// The stamp target that forgets it and nothing else (`base`, its
+        /// parent, or another applied revision nothing applied requires).
         before: String,
     },
 

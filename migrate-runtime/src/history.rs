@@ -98,13 +98,29 @@ impl CheckedHistory {
             Error::HalfApplied {
                 revision: revision.id.to_string(),
                 file: revision.file.to_string(),
-                before: match revision.parents.as_ref() {
-                    [parent] => parent.to_string(),
-                    [] => "base".to_string(),
-                    _ => format!("{}-1", revision.id),
-                },
+                before: self.stamp_target_without(revisions, revision),
             }
         })
+    }
+
+    /// A stamp target that forgets `pending` and nothing else. Stamping an
+    /// applied revision that no other applied one requires changes no row
+    /// but clears the pending ones, whereas stamping the parent would also
+    /// forget a sibling branch built on it (and `<merge>-1` does not even
+    /// resolve). The parent when it qualifies, as a user would expect.
+    fn stamp_target_without(&self, revisions: &[Revision], pending: &Revision) -> String {
+        let applied = || self.applied.iter().map(|&index| &revisions[index]);
+        let required = |id: &str| applied().any(|r| r.requirements().any(|req| req == id));
+        let tops: Vec<&str> = applied()
+            .map(|r| r.id.as_ref())
+            .filter(|id| !required(id))
+            .collect();
+        let parent = pending.parents.iter().find(|p| tops.contains(&p.as_ref()));
+        match (parent, tops.first()) {
+            (Some(parent), _) => parent.to_string(),
+            (None, Some(top)) => top.to_string(),
+            (None, None) => "base".to_string(),
+        }
     }
 
     /// Whether every embedded revision is applied: the no-op boot's test,
