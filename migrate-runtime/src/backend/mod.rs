@@ -85,6 +85,8 @@ where
 
 /// Waiting between attempts to take a lock: backs off from 5 ms to 200 ms,
 /// and gives up with [`Error::LockTimeout`] once `timeout` has passed.
+/// (MySQL waits on the server instead.)
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 struct Backoff {
     started: std::time::Instant,
     pause: Duration,
@@ -92,6 +94,7 @@ struct Backoff {
     what: String,
 }
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 impl Backoff {
     fn new(timeout: Duration, what: impl Into<String>) -> Self {
         Backoff {
