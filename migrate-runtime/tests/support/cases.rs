@@ -1,0 +1,850 @@
+//! What every database must do, written once over [`TestDb`] and
+//! instantiated per database by `database_tests!`. Each case gets a fresh
+//! database and checks what a user sees: the reports and errors, the schema
+//! and the history table.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use migrate_runtime::core::PlanError;
+use migrate_runtime::{Aftermath, Error, Report, RevisionState, Runner, TransactionMode};
+use sqlx::Pool;
+
+use super::proxy::{statements, Protocol, Proxy, Sent};
+use super::*;
+
+/// The revisions a report names, in order.
+fn ran(report: &Report) -> Vec<&str> {
+    report.revisions()
+}
+
+/// The result's value, or a panic that shows the error's message.
+fn ok<T>(result: Result<T, Error>, what: &str) -> T {
+    result.unwrap_or_else(|err| panic!("{what} failed: {err}"))
+}
+
+/// The result's error, or a panic naming what unexpectedly succeeded.
+fn err<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) -> Error {
+    match result {
+        Ok(value) => panic!("{what} should have failed, but returned {value:?}"),
+        Err(err) => err,
+    }
+}
+
+async fn sorted_current<DB: TestDb>(runner: &Runner, pool: &Pool<DB>) -> Vec<String> {
+    let mut heads = ok(runner.current(pool).await, "current");
+    heads.sort();
+    heads
+}
+
+/// Upgrade to `+1`, to a revision id and to head; downgrade `-1`, to a
+/// revision and to `base`: each report, schema and history as expected.
+pub async fn upgrade_and_downgrade_targets<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(chain(4));
+    let tables = ["t1", "t2", "t3", "t4"];
+
+    let report = ok(runner.upgrade(pool, "+1").await, "upgrade +1");
+    assert_eq!(ran(&report), ["rev1"]);
+    assert_eq!(existing(pool, &tables).await, ["t1"]);
+    assert_eq!(history(pool).await, applied(&["rev1"]));
+
+    let report = ok(runner.upgrade(pool, "rev3").await, "upgrade rev3");
+    assert_eq!(ran(&report), ["rev2", "rev3"]);
+    assert_eq!(existing(pool, &tables).await, ["t1", "t2", "t3"]);
+
+    let report = ok(runner.run(pool).await, "run");
+    assert_eq!(ran(&report), ["rev4"]);
+    assert_eq!(existing(pool, &tables).await, tables);
+    assert_eq!(
+        history(pool).await,
+        applied(&["rev1", "rev2", "rev3", "rev4"])
+    );
+    assert!(ok(runner.run(pool).await, "second run").is_empty());
+
+    let report = ok(runner.downgrade(pool, "-1").await, "downgrade -1");
+    assert_eq!(ran(&report), ["rev4"]);
+    assert_eq!(existing(pool, &tables).await, ["t1", "t2", "t3"]);
+
+    let report = ok(runner.downgrade(pool, "rev1").await, "downgrade rev1");
+    assert_eq!(ran(&report), ["rev3", "rev2"], "dependents first");
+    assert_eq!(existing(pool, &tables).await, ["t1"]);
+    assert_eq!(history(pool).await, applied(&["rev1"]));
+
+    let report = ok(runner.downgrade(pool, "base").await, "downgrade base");
+    assert_eq!(ran(&report), ["rev1"]);
+    assert!(existing(pool, &tables).await.is_empty());
+    assert!(history(pool).await.is_empty());
+    assert!(ok(runner.downgrade(pool, "base").await, "second downgrade").is_empty());
+}
+
+/// The history row holds what DESIGN.md lists: the file's checksum, the
+/// message, when, and how long.
+pub async fn history_row_columns<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let revisions = chain(1);
+    let checksum = revisions[0].checksum_hex();
+    ok(runner(revisions).run(pool).await, "run");
+    let rows = DB::pairs(
+        pool,
+        &format!("SELECT checksum, message FROM {HISTORY} WHERE revision = 'rev1'"),
+    )
+    .await
+    .expect("read the history row");
+    assert_eq!(rows, [(checksum, "revision rev1".to_string())]);
+    let sane = format!(
+        "{HISTORY} WHERE applied_at IS NOT NULL AND execution_ms >= 0 AND execution_ms < 60000"
+    );
+    assert_eq!(count(pool, &sane).await, 1, "applied_at and execution_ms");
+}
+
+/// Stamp writes and removes history rows and runs no SQL: the tables the
+/// revisions would create never appear.
+pub async fn stamp_records_without_running<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(chain(4));
+    let tables = ["t1", "t2", "t3", "t4"];
+
+    let report = ok(runner.stamp(pool, "head").await, "stamp head");
+    assert_eq!(ran(&report), ["rev1", "rev2", "rev3", "rev4"]);
+    assert_eq!(
+        history(pool).await,
+        applied(&["rev1", "rev2", "rev3", "rev4"])
+    );
+    assert!(existing(pool, &tables).await.is_empty(), "stamp ran SQL");
+    assert!(ok(runner.run(pool).await, "run after stamp").is_empty());
+
+    let report = ok(runner.stamp(pool, "rev2").await, "stamp rev2");
+    assert_eq!(ran(&report), ["rev4", "rev3"]);
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
+    assert!(existing(pool, &tables).await.is_empty(), "stamp ran SQL");
+
+    // The stamped state is where runs continue from.
+    let report = ok(runner.run(pool).await, "run");
+    assert_eq!(ran(&report), ["rev3", "rev4"]);
+    assert_eq!(existing(pool, &tables).await, ["t3", "t4"]);
+
+    ok(runner.stamp(pool, "base").await, "stamp base");
+    assert!(history(pool).await.is_empty());
+    assert_eq!(existing(pool, &tables).await, ["t3", "t4"], "stamp ran SQL");
+}
+
+/// root <- left, root <- right, (left, right) <- merge.
+fn merge_graph() -> Vec<Revision> {
+    vec![
+        creates("root", "", "m_root"),
+        creates("left", "root", "m_left"),
+        creates("right", "root", "m_right"),
+        creates("merge", "left, right", "m_merge"),
+    ]
+}
+
+/// A merge graph upgraded in parts and as a whole, and downgraded through
+/// the merge; `current` reports both heads between.
+pub async fn merge_graph_up_and_down<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(merge_graph());
+    let tables = ["m_root", "m_left", "m_right", "m_merge"];
+
+    let report = ok(runner.upgrade(pool, "left").await, "upgrade left");
+    assert_eq!(ran(&report), ["root", "left"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["left"]);
+
+    let report = ok(runner.run(pool).await, "run");
+    assert_eq!(ran(&report), ["right", "merge"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["merge"]);
+    assert_eq!(existing(pool, &tables).await, tables);
+
+    let report = ok(runner.downgrade(pool, "-1").await, "downgrade -1");
+    assert_eq!(ran(&report), ["merge"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["left", "right"]);
+
+    let report = ok(runner.downgrade(pool, "root").await, "downgrade root");
+    let mut reverted = ran(&report);
+    reverted.sort();
+    assert_eq!(reverted, ["left", "right"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["root"]);
+    assert_eq!(existing(pool, &tables).await, ["m_root"]);
+
+    let report = ok(runner.upgrade(pool, "head").await, "upgrade head");
+    let order = ran(&report);
+    assert_eq!(order.len(), 3);
+    assert_eq!(order[2], "merge", "the merge runs after both parents");
+
+    let report = ok(runner.downgrade(pool, "base").await, "downgrade base");
+    let order = ran(&report);
+    assert_eq!((order[0], order[3]), ("merge", "root"), "{order:?}");
+    assert!(existing(pool, &tables).await.is_empty());
+    assert!(history(pool).await.is_empty());
+}
+
+/// Two labelled branches (two heads on purpose): one branch upgraded by
+/// `<label>@head`, then both.
+pub async fn branch_labels_up_and_down<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(vec![
+        creates("trunk", "", "b_trunk"),
+        file(
+            "billing",
+            "trunk",
+            "CREATE TABLE b_billing (id INTEGER)",
+            Some("DROP TABLE b_billing"),
+            &["branch_labels: invoices"],
+        ),
+        file(
+            "search",
+            "trunk",
+            "CREATE TABLE b_search (id INTEGER)",
+            Some("DROP TABLE b_search"),
+            &["branch_labels: lookup"],
+        ),
+    ]);
+
+    let report = ok(runner.upgrade(pool, "invoices@head").await, "invoices@head");
+    assert_eq!(ran(&report), ["trunk", "billing"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["billing"]);
+    assert!(!table_exists(pool, "b_search").await);
+
+    let report = ok(runner.run(pool).await, "run");
+    assert_eq!(ran(&report), ["search"]);
+    assert_eq!(sorted_current(&runner, pool).await, ["billing", "search"]);
+
+    let report = ok(runner.downgrade(pool, "trunk").await, "downgrade trunk");
+    let mut reverted = ran(&report);
+    reverted.sort();
+    assert_eq!(reverted, ["billing", "search"]);
+    assert_eq!(history(pool).await, applied(&["trunk"]));
+}
+
+/// A changed applied file is refused before any SQL: a pending revision of
+/// the same build is not applied.
+pub async fn checksum_drift_refused_before_any_sql<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    ok(runner(chain(1)).run(pool).await, "first build");
+
+    let edited = rev(
+        "rev1",
+        "",
+        "CREATE TABLE t1 (id INTEGER, edited INTEGER)",
+        "DROP TABLE t1",
+    );
+    let second = runner(vec![edited, creates("rev2", "rev1", "t2")]);
+    let error = err(second.run(pool).await, "run with an edited file");
+    match &error {
+        Error::ChecksumMismatch { revision, file, .. } => {
+            assert_eq!(revision, "rev1");
+            assert_eq!(file, "migrations/rev1_test.sql");
+        }
+        other => panic!("expected ChecksumMismatch, got {other:?}"),
+    }
+    assert!(
+        error.to_string().contains("migrations/rev1_test.sql"),
+        "{error}"
+    );
+    assert!(
+        !table_exists(pool, "t2").await,
+        "rev2 ran despite the drift"
+    );
+    assert_eq!(history(pool).await, applied(&["rev1"]));
+
+    let status = ok(second.status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::Drifted), ["rev1"]);
+    assert_eq!(status.in_state(RevisionState::Pending), ["rev2"]);
+    assert!(matches!(
+        second.downgrade(pool, "base").await,
+        Err(Error::ChecksumMismatch { .. })
+    ));
+    assert!(table_exists(pool, "t1").await);
+}
+
+/// An applied revision this build does not know is refused, and accepted
+/// with `with_ignore_unknown(true)`.
+pub async fn unknown_revision_refused<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    ok(runner(chain(2)).run(pool).await, "newer build");
+
+    let older = runner(vec![
+        creates("rev1", "", "t1"),
+        creates("rev3", "rev1", "t3"),
+    ]);
+    let error = err(
+        older.run(pool).await,
+        "run with an unknown revision applied",
+    );
+    match &error {
+        Error::UnknownRevisions { revisions } => assert_eq!(revisions, &["rev2"]),
+        other => panic!("expected UnknownRevisions, got {other:?}"),
+    }
+    assert!(error.to_string().contains("`rev2`"), "{error}");
+    assert!(!table_exists(pool, "t3").await);
+
+    let status = ok(older.status(pool).await, "status");
+    assert_eq!(status.unknown, ["rev2"]);
+    assert_eq!(status.in_state(RevisionState::Pending), ["rev3"]);
+    assert_eq!(sorted_current(&older, pool).await, ["rev1", "rev2"]);
+
+    let report = ok(
+        older.with_ignore_unknown(true).run(pool).await,
+        "run ignoring unknown revisions",
+    );
+    assert_eq!(ran(&report), ["rev3"]);
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
+}
+
+/// rev1 fine, rev2 creates a table then fails, rev3 after it.
+fn failing_chain() -> Vec<Revision> {
+    vec![
+        creates("rev1", "", "t1"),
+        rev(
+            "rev2",
+            "rev1",
+            "CREATE TABLE t2 (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+            "DROP TABLE t2",
+        ),
+        creates("rev3", "rev2", "t3"),
+    ]
+}
+
+/// The same chain with rev2 fixed.
+fn fixed_chain() -> Vec<Revision> {
+    chain(3)
+}
+
+/// Checks a RevisionFailed for rev2 and returns its aftermath.
+fn failed_rev2(error: &Error) -> Aftermath {
+    let message = error.to_string();
+    match error {
+        Error::RevisionFailed {
+            revision,
+            file,
+            aftermath,
+            ..
+        } => {
+            assert_eq!(revision, "rev2");
+            assert_eq!(file, "migrations/rev2_test.sql");
+            for part in ["rev2", "migrations/rev2_test.sql", "no_such_table"] {
+                assert!(message.contains(part), "`{part}` missing from: {message}");
+            }
+            *aftermath
+        }
+        other => panic!("expected RevisionFailed, got {other:?}"),
+    }
+}
+
+/// After a half-applied rev2 (MySQL DDL): the next run refuses and says to
+/// stamp; undoing by hand and stamping as told clears the way.
+async fn resolve_half_applied_rev2<DB: TestDb>(pool: &Pool<DB>, runner: &Runner) {
+    let error = err(runner.run(pool).await, "run after a half-applied revision");
+    let Error::HalfApplied {
+        revision, before, ..
+    } = &error
+    else {
+        panic!("expected HalfApplied, got {error:?}");
+    };
+    assert_eq!((revision.as_str(), before.as_str()), ("rev2", "rev1"));
+    assert!(error.to_string().contains("migrate stamp"), "{error}");
+    let status = ok(runner.status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::HalfApplied), ["rev2"]);
+
+    exec(pool, "DROP TABLE t2").await;
+    ok(
+        runner.stamp(pool, before).await,
+        "stamp as the message says",
+    );
+    assert_eq!(history(pool).await, applied(&["rev1"]));
+}
+
+/// A failing revision in the middle of a chain: the revision before stays,
+/// nothing of the failed one remains where DDL is transactional (MySQL
+/// leaves a marker, and the next run refuses until stamped); fixing the
+/// file and running again finishes the chain.
+pub async fn failing_revision_in_chain<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let broken = runner(failing_chain());
+    let error = err(broken.run(pool).await, "run with a failing revision");
+    let aftermath = failed_rev2(&error);
+    assert!(table_exists(pool, "t1").await, "rev1 must stay applied");
+    assert!(!table_exists(pool, "t3").await, "rev3 ran after a failure");
+
+    if DB::IMPLICIT_DDL_COMMIT {
+        assert_eq!(aftermath, Aftermath::PartiallyApplied);
+        assert!(table_exists(pool, "t2").await);
+        let expected = vec![
+            ("rev1".into(), "applied".into()),
+            ("rev2".into(), "pending".into()),
+        ];
+        assert_eq!(history(pool).await, expected);
+        resolve_half_applied_rev2(pool, &broken).await;
+    } else {
+        assert_eq!(aftermath, Aftermath::RolledBack);
+        assert!(!table_exists(pool, "t2").await, "rev2 was not rolled back");
+        assert_eq!(history(pool).await, applied(&["rev1"]));
+        // Run again unchanged: the same failure, the same state.
+        failed_rev2(&err(broken.run(pool).await, "second run"));
+        assert_eq!(history(pool).await, applied(&["rev1"]));
+    }
+
+    let report = ok(
+        runner(fixed_chain()).run(pool).await,
+        "run with the fixed file",
+    );
+    assert_eq!(ran(&report), ["rev2", "rev3"]);
+    assert_eq!(
+        existing(pool, &["t1", "t2", "t3"]).await,
+        ["t1", "t2", "t3"]
+    );
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
+}
+
+/// Single-transaction mode: a failure leaves nothing of the run where DDL
+/// is transactional; the fixed chain then applies in one transaction.
+pub async fn failing_revision_single_transaction<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let broken = runner(failing_chain()).with_transaction_mode(TransactionMode::Single);
+    let error = err(broken.run(pool).await, "single-transaction run");
+    let aftermath = failed_rev2(&error);
+    let fixed = runner(fixed_chain()).with_transaction_mode(TransactionMode::Single);
+
+    let expected: &[&str] = if DB::IMPLICIT_DDL_COMMIT {
+        // DDL committed rev1 and rev2's marker: there is no all-or-nothing.
+        assert_eq!(aftermath, Aftermath::PartiallyApplied);
+        assert!(table_exists(pool, "t1").await);
+        resolve_half_applied_rev2(pool, &fixed).await;
+        &["rev2", "rev3"]
+    } else {
+        assert_eq!(aftermath, Aftermath::RunRolledBack);
+        assert!(
+            error.to_string().contains("whole run was rolled back"),
+            "{error}"
+        );
+        assert!(existing(pool, &["t1", "t2", "t3"]).await.is_empty());
+        assert!(history(pool).await.is_empty(), "rev1 survived the rollback");
+        &["rev1", "rev2", "rev3"]
+    };
+
+    let report = ok(fixed.run(pool).await, "single-transaction run, fixed");
+    assert_eq!(ran(&report), expected);
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
+    assert_eq!(
+        existing(pool, &["t1", "t2", "t3"]).await,
+        ["t1", "t2", "t3"]
+    );
+}
+
+/// A downgrade through a revision without a down section is refused at
+/// planning, with nothing changed (not even the reversible revisions above
+/// it).
+pub async fn irreversible_downgrade_refused<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(vec![
+        creates("rev1", "", "t1"),
+        file("rev2", "rev1", "CREATE TABLE t2 (id INTEGER)", None, &[]),
+        creates("rev3", "rev2", "t3"),
+    ]);
+    ok(runner.run(pool).await, "run");
+    let all = applied(&["rev1", "rev2", "rev3"]);
+
+    for target in ["base", "rev1", "-2"] {
+        let error = err(runner.downgrade(pool, target).await, target);
+        match &error {
+            Error::Plan(PlanError::Irreversible { id, file }) => {
+                assert_eq!(
+                    (id.as_str(), file.as_str()),
+                    ("rev2", "migrations/rev2_test.sql")
+                );
+            }
+            other => panic!("downgrade {target}: expected Irreversible, got {other:?}"),
+        }
+        assert_eq!(
+            history(pool).await,
+            all,
+            "downgrade {target} changed the history"
+        );
+        assert_eq!(
+            existing(pool, &["t1", "t2", "t3"]).await,
+            ["t1", "t2", "t3"]
+        );
+    }
+
+    let report = ok(runner.downgrade(pool, "-1").await, "downgrade -1");
+    assert_eq!(ran(&report), ["rev3"]);
+}
+
+/// `COUNTER_REVISIONS` revisions, each inserting its number into `counter`.
+/// Each also creates a table and then takes a moment, so that a runner
+/// starting late reads the history while a revision is in progress (on
+/// MySQL its pending row is committed by then).
+const COUNTER_REVISIONS: usize = 6;
+
+fn counter_revisions<DB: TestDb>() -> Vec<Revision> {
+    (1..=COUNTER_REVISIONS)
+        .map(|i| {
+            let first = if i == 1 {
+                "CREATE TABLE counter (rev INTEGER NOT NULL);\n"
+            } else {
+                ""
+            };
+            let up = format!(
+                "{first}CREATE TABLE counter_{i} (id INTEGER);\n\
+                 INSERT INTO counter VALUES ({i});\n{};",
+                DB::PAUSE
+            );
+            let parent = if i == 1 {
+                String::new()
+            } else {
+                format!("rev{}", i - 1)
+            };
+            rev(&format!("rev{i}"), &parent, &up, "DELETE FROM counter")
+        })
+        .collect()
+}
+
+/// 16 runners, each with a pool of its own, on a fresh database: half
+/// start at once, half one by one while the others apply. All return Ok,
+/// and every revision ran exactly once. Driving them with `tokio::spawn`
+/// also proves the futures are `Send`.
+pub async fn concurrent_runners_apply_each_revision_once<DB: TestDb>(db: &TestDatabase<DB>) {
+    const RUNNERS: usize = 16;
+    let runner = runner(counter_revisions::<DB>());
+    let start = Arc::new(tokio::sync::Barrier::new(RUNNERS));
+    let mut tasks = Vec::new();
+    for i in 0..RUNNERS {
+        let pool = db.pool_with(2).await;
+        let (runner, start) = (runner.clone(), Arc::clone(&start));
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            if i % 2 == 1 {
+                tokio::time::sleep(Duration::from_millis(20 * i as u64)).await;
+            }
+            runner.run(&pool).await
+        }));
+    }
+    let mut applied_by_someone = Vec::new();
+    for task in tasks {
+        let report = ok(task.await.expect("runner task panicked"), "concurrent run");
+        applied_by_someone.extend(report.revisions().into_iter().map(str::to_string));
+    }
+    applied_by_someone.sort();
+    let all: Vec<String> = (1..=COUNTER_REVISIONS).map(|i| format!("rev{i}")).collect();
+    assert_eq!(
+        applied_by_someone, all,
+        "each revision reported by exactly one runner"
+    );
+
+    let pool = &db.pool;
+    for i in 1..=COUNTER_REVISIONS {
+        let times = count(pool, &format!("counter WHERE rev = {i}")).await;
+        assert_eq!(times, 1, "revision {i} ran {times} times");
+    }
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    assert_eq!(history(pool).await, applied(&all));
+}
+
+/// A pool of one connection: every operation holds just the one.
+pub async fn single_connection_pool<DB: TestDb>(db: &TestDatabase<DB>) {
+    static EXAMPLE: Runner = migrate_runtime::embed_migrations!("../migrations");
+    const USERS: &str = "1a2b3c4d5e6f";
+    const CONTACT: &str = "3f2a9c1b7d4e";
+    const PRODUCTS: &str = "8c7d6e5f4a3b";
+    let pool = &db.pool_with(1).await;
+    let runner = EXAMPLE.clone().with_lock_timeout(Duration::from_secs(5));
+
+    let report = ok(runner.run(pool).await, "run");
+    assert_eq!(ran(&report), [USERS, CONTACT, PRODUCTS]);
+    assert!(ok(runner.status(pool).await, "status").is_up_to_date());
+    assert_eq!(ok(runner.current(pool).await, "current"), [PRODUCTS]);
+    assert!(ok(runner.run(pool).await, "no-op run").is_empty());
+
+    let report = ok(runner.downgrade(pool, "-1").await, "downgrade -1");
+    assert_eq!(ran(&report), [PRODUCTS]);
+    assert!(!table_exists(pool, "products").await);
+    let report = ok(runner.upgrade(pool, "+1").await, "upgrade +1");
+    assert_eq!(ran(&report), [PRODUCTS]);
+
+    ok(runner.downgrade(pool, "base").await, "downgrade base");
+    assert!(!table_exists(pool, "users").await);
+    let report = ok(runner.stamp(pool, "head").await, "stamp head");
+    assert_eq!(ran(&report), [USERS, CONTACT, PRODUCTS]);
+    assert!(!table_exists(pool, "users").await, "stamp ran SQL");
+    let status = ok(runner.status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::Applied).len(), 3);
+
+    // A failing run on the one connection leaves it usable.
+    let broken = crate::support::runner(failing_chain()).with_history_table("other_history");
+    failed_rev2(&err(broken.run(pool).await, "failing run"));
+    assert!(ok(runner.run(pool).await, "run after a failure").is_empty());
+}
+
+/// After each kind of failed run, a runner on another pool takes the lock
+/// at once: a lock left behind would show as LockTimeout after 2 s.
+pub async fn lock_released_after_errors<DB: TestDb>(db: &TestDatabase<DB>) {
+    let failing = db.pool_with(1).await;
+    let other = db.pool_with(1).await;
+    let short = |revisions| runner(revisions).with_lock_timeout(Duration::from_secs(2));
+    // rev2 fails without DDL, so that it rolls back on every database.
+    let bad_up = || {
+        vec![
+            creates("rev1", "", "t1"),
+            rev(
+                "rev2",
+                "rev1",
+                "INSERT INTO t1 VALUES (1);\nINSERT INTO no_such_table VALUES (1);",
+                "DELETE FROM t1",
+            ),
+        ]
+    };
+    let good = || {
+        vec![
+            creates("rev1", "", "t1"),
+            rev(
+                "rev2",
+                "rev1",
+                "INSERT INTO t1 VALUES (2)",
+                "DELETE FROM no_such_table",
+            ),
+        ]
+    };
+    let taken_at_once = |started: Instant, what: &str| {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{what} waited for the lock"
+        );
+    };
+
+    failed_rev2(&err(short(bad_up()).run(&failing).await, "failing upgrade"));
+    let started = Instant::now();
+    let report = ok(
+        short(good()).run(&other).await,
+        "upgrade after a failed upgrade",
+    );
+    assert_eq!(ran(&report), ["rev2"]);
+    taken_at_once(started, "upgrade after a failed upgrade");
+
+    // The good revisions' rev2 has a failing down section.
+    failed_rev2(&err(
+        short(good()).downgrade(&failing, "-1").await,
+        "failing downgrade",
+    ));
+    let started = Instant::now();
+    ok(
+        short(good()).stamp(&other, "rev1").await,
+        "stamp after a failed downgrade",
+    );
+    taken_at_once(started, "stamp after a failed downgrade");
+
+    let single = short(bad_up()).with_transaction_mode(TransactionMode::Single);
+    failed_rev2(&err(
+        single.run(&failing).await,
+        "failing single-transaction run",
+    ));
+    let started = Instant::now();
+    let report = ok(
+        short(good()).run(&other).await,
+        "upgrade after a failed single run",
+    );
+    assert_eq!(ran(&report), ["rev2"]);
+    taken_at_once(started, "upgrade after a failed single run");
+
+    // The pool whose runs failed is as good as new.
+    let status = ok(
+        short(good()).status(&failing).await,
+        "status on the failing pool",
+    );
+    assert!(status.is_up_to_date(), "{status:?}");
+    ok(
+        short(good()).stamp(&failing, "rev1").await,
+        "stamp on the failing pool",
+    );
+}
+
+/// `status` reports applied, pending, drifted and half-applied revisions,
+/// and `current` the applied heads.
+pub async fn status_and_current<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(chain(3));
+    let status = ok(runner.status(pool).await, "status of an empty database");
+    assert_eq!(
+        status.in_state(RevisionState::Pending),
+        ["rev1", "rev2", "rev3"]
+    );
+    assert!(!status.is_up_to_date());
+    assert!(ok(runner.current(pool).await, "current").is_empty());
+
+    ok(runner.upgrade(pool, "+1").await, "upgrade +1");
+    let status = ok(runner.status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::Applied), ["rev1"]);
+    assert_eq!(status.in_state(RevisionState::Pending), ["rev2", "rev3"]);
+    assert_eq!(ok(runner.current(pool).await, "current"), ["rev1"]);
+
+    ok(runner.run(pool).await, "run");
+    let status = ok(runner.status(pool).await, "status");
+    assert!(status.is_up_to_date(), "{status:?}");
+    assert_eq!(status.revisions[1].file, "migrations/rev2_test.sql");
+    assert_eq!(ok(runner.current(pool).await, "current"), ["rev3"]);
+
+    let mut edited = chain(3);
+    edited[1] = rev(
+        "rev2",
+        "rev1",
+        "CREATE TABLE t2 (id BIGINT)",
+        "DROP TABLE t2",
+    );
+    let status = ok(crate::support::runner(edited).status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::Drifted), ["rev2"]);
+    assert!(!status.is_up_to_date());
+
+    // What a crash in the middle of a revision that cannot roll back
+    // leaves behind.
+    let crash = format!("UPDATE {HISTORY} SET state = 'pending' WHERE revision = 'rev3'");
+    exec(pool, &crash).await;
+    let status = ok(runner.status(pool).await, "status");
+    assert_eq!(status.in_state(RevisionState::HalfApplied), ["rev3"]);
+    assert_eq!(ok(runner.current(pool).await, "current"), ["rev2"]);
+    let error = err(runner.run(pool).await, "run with a half-applied revision");
+    assert!(
+        matches!(error, Error::HalfApplied { ref before, .. } if before == "rev2"),
+        "{error:?}"
+    );
+}
+
+/// A `transaction: false` revision that fails leaves its row pending; the
+/// next run refuses until the database is stamped.
+pub async fn non_transactional_failure_leaves_marker<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let broken = runner(vec![
+        creates("rev1", "", "t1"),
+        file(
+            "rev2",
+            "rev1",
+            "CREATE TABLE t2 (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+            Some("DROP TABLE t2"),
+            &["transaction: false"],
+        ),
+    ]);
+    let aftermath = failed_rev2(&err(broken.run(pool).await, "run"));
+    assert_eq!(aftermath, Aftermath::PartiallyApplied);
+    let expected = vec![
+        ("rev1".into(), "applied".into()),
+        ("rev2".into(), "pending".into()),
+    ];
+    assert_eq!(history(pool).await, expected);
+    resolve_half_applied_rev2(pool, &broken).await;
+}
+
+/// The stamp a HalfApplied error proposes to forget the revision is a
+/// target that resolves, and forgets nothing else: for a merge revision,
+/// and for a revision whose parent has an applied sibling branch.
+pub async fn half_applied_resolved_as_told<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let failing = |id: &str, revises: &str, table: &str, label: &str| {
+        let up =
+            format!("CREATE TABLE {table} (id INTEGER);\nINSERT INTO no_such_table VALUES (1);");
+        let labels = format!("branch_labels: {label}");
+        let down = format!("DROP TABLE {table}");
+        file(
+            id,
+            revises,
+            &up,
+            Some(&down),
+            &["transaction: false", &labels],
+        )
+    };
+
+    let mut revisions = merge_graph();
+    revisions[3] = failing("merge", "left, right", "m_merge", "joined");
+    let merge = runner(revisions);
+    err(merge.run(pool).await, "run with a failing merge");
+    forget_as_told(pool, &merge, "merge", "m_merge").await;
+    assert_eq!(history(pool).await, applied(&["left", "right", "root"]));
+
+    let table = "sibling_history";
+    let siblings = runner(vec![
+        creates("trunk", "", "s_trunk"),
+        failing("alpha", "trunk", "s_alpha", "alpha"),
+        file(
+            "beta",
+            "trunk",
+            "CREATE TABLE s_beta (id INTEGER)",
+            None,
+            &["branch_labels: beta"],
+        ),
+    ])
+    .with_history_table(table);
+    ok(
+        siblings.upgrade(pool, "beta@head").await,
+        "upgrade beta@head",
+    );
+    err(siblings.run(pool).await, "run with a failing alpha");
+    forget_as_told(pool, &siblings, "alpha", "s_alpha").await;
+    assert_eq!(history_in(pool, table).await, applied(&["beta", "trunk"]));
+}
+
+/// Expects the run to refuse with HalfApplied for `revision`, undoes it by
+/// hand and stamps as the message says.
+async fn forget_as_told<DB: TestDb>(pool: &Pool<DB>, runner: &Runner, revision: &str, table: &str) {
+    let error = err(runner.run(pool).await, "run after a failure");
+    let Error::HalfApplied {
+        revision: id,
+        before,
+        ..
+    } = &error
+    else {
+        panic!("expected HalfApplied, got {error:?}");
+    };
+    assert_eq!(id, revision);
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("migrate stamp {before}")),
+        "{error}"
+    );
+    exec(pool, &format!("DROP TABLE {table}")).await;
+    ok(
+        runner.stamp(pool, before).await,
+        &format!("stamp {before}, as the error says"),
+    );
+}
+
+/// A no-op run sends one statement, the history read, and takes no lock:
+/// on a connection that ran before, and on the first connection of a new
+/// pool (an application's boot).
+pub async fn noop_run_sends_one_statement<DB: TestDb>(
+    db: &TestDatabase<DB>,
+    protocol: Protocol,
+    default_port: u16,
+    no_tls: &str,
+) {
+    let proxy = Proxy::start(host_port(&db.url, default_port), protocol).await;
+    let url = through(&db.url, &proxy.address, no_tls);
+    let runner = runner(chain(3));
+
+    let pool = pool_on::<DB>(&url, 1).await;
+    ok(runner.run(&pool).await, "first run");
+    let first = proxy.take();
+    assert!(
+        statements(&first)
+            .iter()
+            .any(|sql| sql.to_lowercase().contains("lock")),
+        "the proxy did not see the lock of the first run: {first:#?}"
+    );
+    for boot in ["a later boot", "a new pool's first boot"] {
+        if boot == "a new pool's first boot" {
+            pool.close().await;
+            let fresh = pool_on::<DB>(&url, 1).await;
+            proxy.take(); // connecting
+            assert_one_read(&ok(runner.run(&fresh).await, boot), &proxy.take(), boot);
+        } else {
+            assert_one_read(&ok(runner.run(&pool).await, boot), &proxy.take(), boot);
+        }
+    }
+}
+
+fn assert_one_read(report: &Report, log: &[Sent], boot: &str) {
+    assert!(report.is_empty());
+    let sent = statements(log);
+    assert_eq!(sent.len(), 1, "{boot} sent {log:#?}");
+    assert!(
+        sent[0].starts_with("SELECT revision, checksum, state FROM"),
+        "{boot}: {log:#?}"
+    );
+}
