@@ -1,0 +1,215 @@
+//! The runner against PostgreSQL: a fresh database per test on the server
+//! of `TEST_POSTGRES_URL` (skipped without it, failed under `CI=true`).
+//!
+//! `TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p migrate-runtime --all-features --test postgres`
+#![cfg(feature = "postgres")]
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use migrate_runtime::{Report, Revision};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use support::proxy::Protocol;
+use support::{applied, count, creates, file, history, rev};
+
+database_tests!(Postgres, support::postgres;
+    upgrade_and_downgrade_targets,
+    history_row_columns,
+    stamp_records_without_running,
+    merge_graph_up_and_down,
+    branch_labels_up_and_down,
+    checksum_drift_refused_before_any_sql,
+    unknown_revision_refused,
+    failing_revision_in_chain,
+    failing_revision_single_transaction,
+    irreversible_downgrade_refused,
+    concurrent_runners_apply_each_revision_once,
+    single_connection_pool,
+    lock_released_after_errors,
+    status_and_current,
+    non_transactional_failure_leaves_marker,
+    half_applied_resolved_as_told,
+);
+
+/// A no-op run sends one simple query, the history read, and takes no
+/// advisory lock.
+#[tokio::test]
+async fn noop_run_sends_one_statement() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    support::cases::noop_run_sends_one_statement(&db, Protocol::Postgres, 5432, "sslmode=disable")
+        .await;
+}
+
+/// `CREATE INDEX CONCURRENTLY` in a `transaction: false` revision, up and
+/// down, while a second runner waits for the lock: it would wait forever
+/// for a transaction held open by the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_index_concurrently_outside_a_transaction() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let runner = support::runner(vec![
+        rev(
+            "rev1",
+            "",
+            "CREATE TABLE ci (a INTEGER, b INTEGER);\n\
+             INSERT INTO ci SELECT g, g FROM generate_series(1, 1000) AS g;",
+            "DROP TABLE ci",
+        ),
+        file(
+            "rev2",
+            "rev1",
+            "CREATE INDEX CONCURRENTLY ci_a ON ci (a);\nCREATE INDEX CONCURRENTLY ci_b ON ci (b);",
+            Some("DROP INDEX CONCURRENTLY ci_b;\nDROP INDEX CONCURRENTLY ci_a;"),
+            &["transaction: false"],
+        ),
+        creates("rev3", "rev2", "t3"),
+    ]);
+    let other = db.pool_with(2).await;
+    let both = async { tokio::join!(runner.run(&db.pool), runner.run(&other)) };
+    let (first, second) = tokio::time::timeout(Duration::from_secs(30), both)
+        .await
+        .expect("CREATE INDEX CONCURRENTLY hung");
+    let mut ran = first.expect("first runner").revisions().join(" ");
+    ran.push_str(&second.expect("second runner").revisions().join(" "));
+    assert_eq!(ran, "rev1 rev2 rev3");
+    let valid = "pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid \
+                 WHERE relname IN ('ci_a', 'ci_b') AND indisvalid";
+    assert_eq!(count(&db.pool, valid).await, 2);
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
+
+    let down = tokio::time::timeout(Duration::from_secs(30), runner.downgrade(&db.pool, "rev1"))
+        .await
+        .expect("DROP INDEX CONCURRENTLY hung")
+        .expect("downgrade");
+    assert_eq!(down.revisions(), ["rev3", "rev2"]);
+    assert_eq!(count(&db.pool, valid).await, 0);
+    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+}
+
+/// The child of the kill tests reads its database here.
+const CHILD_URL: &str = "MIGRATE_TEST_KILL_CHILD_URL";
+/// And its session settings, `name=value` separated by `,`.
+const CHILD_SETTINGS: &str = "MIGRATE_TEST_KILL_CHILD_SETTINGS";
+
+/// rev2 sleeps as long as the session setting `migrate_test.sleep` says:
+/// the same file (and checksum) is slow in the child and instant after.
+fn slow_revisions() -> Vec<Revision> {
+    vec![
+        creates("rev1", "", "t1"),
+        rev(
+            "rev2",
+            "rev1",
+            "CREATE TABLE slow (id INTEGER);\n\
+             INSERT INTO slow VALUES (2);\n\
+             SELECT pg_sleep(CAST(COALESCE(NULLIF(current_setting('migrate_test.sleep', true), ''), '0') AS float8));",
+            "DROP TABLE slow",
+        ),
+        rev("rev3", "rev2", "INSERT INTO slow VALUES (3)", "DELETE FROM slow WHERE id = 3"),
+    ]
+}
+
+/// Not a test: the process the kill tests start and kill, running
+/// `slow_revisions` with the settings it is given.
+#[tokio::test]
+#[ignore = "the child process of the kill tests, started by them"]
+async fn kill_child() {
+    let Ok(url) = std::env::var(CHILD_URL) else {
+        return;
+    };
+    let settings = std::env::var(CHILD_SETTINGS).unwrap_or_default();
+    let settings: Vec<(&str, &str)> = settings
+        .split(',')
+        .filter_map(|setting| setting.split_once('='))
+        .collect();
+    let options: PgConnectOptions = url.parse().expect("the child's URL");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.options(settings))
+        .await
+        .expect("the child connects");
+    let result = support::runner(slow_revisions()).run(&pool).await;
+    panic!("the child should have been killed in rev2, but its run returned {result:?}");
+}
+
+/// Starts this test binary as `kill_child`, waits until rev2 sleeps,
+/// kills the child with SIGKILL, then runs again in this process.
+async fn kill_in_rev2_then_run_again(
+    db: &support::TestDatabase<Postgres>,
+    settings: &str,
+) -> Report {
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["kill_child", "--exact", "--ignored", "--nocapture"])
+        .env(CHILD_URL, &db.url)
+        .env(CHILD_SETTINGS, settings)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the child");
+    wait_until_sleeping(&db.pool, &mut child).await;
+    child.kill().expect("SIGKILL the child");
+    child.wait().expect("reap the child");
+    assert_eq!(
+        history(&db.pool).await,
+        applied(&["rev1"]),
+        "rev1 only, before the rerun"
+    );
+
+    let runner = support::runner(slow_revisions()).with_lock_timeout(Duration::from_secs(30));
+    let report = runner.run(&db.pool).await.expect("the run after the kill");
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
+    for id in [2, 3] {
+        let rows = count(&db.pool, &format!("slow WHERE id = {id}")).await;
+        assert_eq!(rows, 1, "rev{id} ran {rows} times");
+    }
+    assert!(runner.run(&db.pool).await.expect("a later run").is_empty());
+    report
+}
+
+async fn wait_until_sleeping(pool: &PgPool, child: &mut std::process::Child) {
+    let sleeping = "pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(pool, sleeping).await == 0 {
+        if let Some(status) = child.try_wait().expect("the child's status") {
+            panic!("the child exited ({status}) before rev2 started sleeping");
+        }
+        assert!(Instant::now() < deadline, "rev2 never started sleeping");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Killed in a long revision, where the server notices the dead client
+/// (`client_connection_check_interval`): the revision's transaction is
+/// rolled back with the session, which frees the lock; the next run
+/// applies it, once, without waiting out the sleep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_revision_then_run_again() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let settings = "migrate_test.sleep=30,client_connection_check_interval=100";
+    let started = Instant::now();
+    let report = kill_in_rev2_then_run_again(&db, settings).await;
+    assert_eq!(report.revisions(), ["rev2", "rev3"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the rerun waited out the sleep"
+    );
+}
+
+/// Killed in a long revision, where the server only notices the dead
+/// client when the batch ends (the default): the orphaned session finishes
+/// rev2 while holding the lock, and the next run waits for it, then
+/// applies only rev3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_revision_while_the_server_finishes_it() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let report = kill_in_rev2_then_run_again(&db, "migrate_test.sleep=2").await;
+    assert_eq!(report.revisions(), ["rev3"]);
+}
