@@ -4,13 +4,14 @@
 
 mod common;
 
-use common::{backends, Kind, Project, TestDb};
+use common::{backends, on_each, Kind, Project, TestDb};
 
 #[test]
 fn the_whole_workflow_from_an_empty_directory() {
-    for kind in backends("the_whole_workflow_from_an_empty_directory", false) {
-        workflow(kind);
-    }
+    on_each(
+        backends("the_whole_workflow_from_an_empty_directory", false),
+        |kind| workflow(kind),
+    );
 }
 
 fn workflow(kind: Kind) {
@@ -18,14 +19,24 @@ fn workflow(kind: Kind) {
     let project = Project::empty();
 
     // init: the directory, the configuration, the build.rs advice.
-    std::fs::write(project.path().join("Cargo.toml"), "[package]\nname = \"app\"\n").unwrap();
+    std::fs::write(
+        project.path().join("Cargo.toml"),
+        "[package]\nname = \"app\"\n",
+    )
+    .unwrap();
     let init = project.ok(&["init", "--database-url", &db.url]);
     assert!(init.contains("created  migrate.toml"), "{init}");
     assert!(project.path().join("migrations").is_dir());
     let build_rs = std::fs::read_to_string(project.path().join("build.rs")).unwrap();
-    assert!(build_rs.contains("cargo:rerun-if-changed=migrations"), "{build_rs}");
+    assert!(
+        build_rs.contains("cargo:rerun-if-changed=migrations"),
+        "{build_rs}"
+    );
     let toml = std::fs::read_to_string(project.path().join("migrate.toml")).unwrap();
-    assert!(toml.contains(&format!("database_url = \"{}\"", db.url)), "{toml}");
+    assert!(
+        toml.contains(&format!("database_url = \"{}\"", db.url)),
+        "{toml}"
+    );
     // Running it again keeps everything.
     let again = project.ok(&["init"]);
     assert!(!again.contains("created"), "{again}");
@@ -54,20 +65,37 @@ fn workflow(kind: Kind) {
 
     // upgrade head: one progress line per revision.
     let up = project.ok(&["upgrade", "head"]);
-    assert!(up.contains(&format!("applied  {users_id}  create users table")), "{up}");
-    assert!(up.contains(&format!("the database is at {users_id} (head)")), "{up}");
+    assert!(
+        up.contains(&format!("applied  {users_id}  create users table")),
+        "{up}"
+    );
+    assert!(
+        up.contains(&format!("the database is at {users_id} (head)")),
+        "{up}"
+    );
 
     let current = project.ok(&["current"]);
-    assert!(current.starts_with(&format!("{users_id}  (head)  create users table")), "{current}");
+    assert!(
+        current.starts_with(&format!("{users_id}  (head)  create users table")),
+        "{current}"
+    );
 
     let history = project.ok(&["history"]);
-    assert!(history.contains(&format!("<base>  ->  {users_id}  (head)  create users table")), "{history}");
+    assert!(
+        history.contains(&format!(
+            "<base>  ->  {users_id}  (head)  create users table"
+        )),
+        "{history}"
+    );
 
     // A second revision revises the head.
     let phone = project.revision("add phone to users", &[]);
     let phone_id = Project::id_of(&phone);
     let text = std::fs::read_to_string(&phone).unwrap();
-    assert!(text.contains(&format!("-- revises: {users_id}\n")), "{text}");
+    assert!(
+        text.contains(&format!("-- revises: {users_id}\n")),
+        "{text}"
+    );
     project.fill(
         &phone,
         "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
@@ -79,17 +107,30 @@ fn workflow(kind: Kind) {
     assert!(!up.contains(&format!("applied  {users_id}")), "{up}");
     let history = project.ok(&["history"]);
     let lines: Vec<&str> = history.lines().collect();
-    assert!(lines[0].contains(&format!("{users_id}  ->  {phone_id}  (head)")), "{history}");
-    assert!(lines[1].contains(&format!("<base>        ->  {users_id}")), "{history}");
+    assert!(
+        lines[0].contains(&format!("{users_id}  ->  {phone_id}  (head)")),
+        "{history}"
+    );
+    assert!(
+        lines[1].contains(&format!("<base>        ->  {users_id}")),
+        "{history}"
+    );
     assert_eq!(
-        db.client("SELECT COUNT(*) FROM users WHERE phone IS NULL;").trim(),
+        db.client("SELECT COUNT(*) FROM users WHERE phone IS NULL;")
+            .trim(),
         "0"
     );
 
     // downgrade -1 runs the down section.
     let down = project.ok(&["downgrade", "-1"]);
-    assert!(down.contains(&format!("reverted  {phone_id}  add phone to users")), "{down}");
-    assert!(down.contains(&format!("the database is at {users_id}\n")), "{down}");
+    assert!(
+        down.contains(&format!("reverted  {phone_id}  add phone to users")),
+        "{down}"
+    );
+    assert!(
+        down.contains(&format!("the database is at {users_id}\n")),
+        "{down}"
+    );
     let current = project.ok(&["current"]);
     assert!(current.starts_with(&users_id), "{current}");
     assert!(!current.contains("(head)"), "{current}");
@@ -103,7 +144,10 @@ fn workflow(kind: Kind) {
     let stamp = project.ok(&["stamp", "head"]);
     assert!(stamp.contains(&format!("recorded  {phone_id}")), "{stamp}");
     let current = project.ok(&["current"]);
-    assert!(current.starts_with(&format!("{phone_id}  (head)")), "{current}");
+    assert!(
+        current.starts_with(&format!("{phone_id}  (head)")),
+        "{current}"
+    );
 
     let check = project.ok(&["check"]);
     assert!(check.contains("ok:"), "{check}");
@@ -123,8 +167,16 @@ fn quiet_prints_nothing_on_success_and_revision_prints_only_the_path() {
     project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
     let output = project.migrate().args(["-q", "upgrade"]).output().unwrap();
     assert!(output.status.success());
-    assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
-    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -144,7 +196,10 @@ fn configuration_per_environment_and_the_url_precedence() {
 
     project.ok(&["-c", "migrate.prod.toml", "upgrade"]);
     assert!(prod.client(".tables").contains("app_history"));
-    assert!(!dev.sqlite_file().exists(), "the default config's database was touched");
+    assert!(
+        !dev.sqlite_file().exists(),
+        "the default config's database was touched"
+    );
 
     // DATABASE_URL overrides the file; --database-url overrides both.
     project
@@ -160,10 +215,7 @@ fn configuration_per_environment_and_the_url_precedence() {
         .args(["upgrade", "--database-url", &flag.url])
         .assert()
         .success();
-    assert_eq!(
-        flag.client("SELECT revision FROM app_history;").trim(),
-        id
-    );
+    assert_eq!(flag.client("SELECT revision FROM app_history;").trim(), id);
 }
 
 #[test]
@@ -171,9 +223,10 @@ fn a_dated_file_template_names_files_the_loader_accepts() {
     let db = TestDb::new(Kind::Sqlite, "template");
     let project = Project::new(Some(&db));
     let toml = project.path().join("migrate.toml");
-    let text = std::fs::read_to_string(&toml)
-        .unwrap()
-        .replace("file_template = \"<rev>_<slug>\"", "file_template = \"%Y%m%d_%H%M_<rev>_<slug>\"");
+    let text = std::fs::read_to_string(&toml).unwrap().replace(
+        "file_template = \"<rev>_<slug>\"",
+        "file_template = \"%Y%m%d_%H%M_<rev>_<slug>\"",
+    );
     std::fs::write(&toml, text).unwrap();
     let file = project.revision("Add phone field!", &["--rev-id", "abc123def456"]);
     assert_eq!(
@@ -189,7 +242,14 @@ fn a_dated_file_template_names_files_the_loader_accepts() {
 fn help_documents_the_exit_codes() {
     let project = Project::empty();
     let help = project.ok(&["--help"]);
-    for line in ["Exit codes:", "0  success", "1  `migrate check`", "2  usage", "3  database", "4  the database's history"] {
+    for line in [
+        "Exit codes:",
+        "0  success",
+        "1  `migrate check`",
+        "2  usage",
+        "3  database",
+        "4  the database's history",
+    ] {
         assert!(help.contains(line), "{line:?} missing from:\n{help}");
     }
 }
@@ -202,7 +262,11 @@ fn colour_only_when_asked_or_on_a_terminal() {
     project.fill(&file, "CREATE TABLE t (id INTEGER);", Some("DROP TABLE t;"));
     // Not a terminal: plain (checked inside `ok`).
     project.ok(&["history"]);
-    let forced = project.migrate().args(["--color", "always", "history"]).output().unwrap();
+    let forced = project
+        .migrate()
+        .args(["--color", "always", "history"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&forced.stdout).contains("\x1b["));
     let never = project
         .migrate()

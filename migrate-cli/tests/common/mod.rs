@@ -65,7 +65,10 @@ pub fn backends(test: &str, needs_client: bool) -> Vec<Kind> {
     if !needs_client || client_exists("sqlite3") {
         kinds.push(Kind::Sqlite);
     } else {
-        unavailable("the sqlite3 client is not installed (apt-get install -y sqlite3)", test);
+        unavailable(
+            "the sqlite3 client is not installed (apt-get install -y sqlite3)",
+            test,
+        );
     }
     for (kind, var, client) in [
         (Kind::Postgres, "TEST_POSTGRES_URL", "psql"),
@@ -74,12 +77,18 @@ pub fn backends(test: &str, needs_client: bool) -> Vec<Kind> {
         match std::env::var(var) {
             Ok(url) if !url.trim().is_empty() => {
                 if needs_client && !client_exists(client) {
-                    unavailable(&format!("{var} is set but `{client}` is not installed"), test);
+                    unavailable(
+                        &format!("{var} is set but `{client}` is not installed"),
+                        test,
+                    );
                 } else {
                     kinds.push(kind);
                 }
             }
-            _ => unavailable(&format!("{var} is not set ({} not tested)", kind.name()), test),
+            _ => unavailable(
+                &format!("{var} is not set ({} not tested)", kind.name()),
+                test,
+            ),
         }
     }
     kinds
@@ -124,7 +133,10 @@ fn url_parts(url: &str) -> UrlParts {
 fn with_database(url: &str, database: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let query = path.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = path
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     format!("{scheme}://{authority}/{database}{query}")
 }
 
@@ -150,7 +162,11 @@ impl TestDb {
                 }
             }
             Kind::Postgres | Kind::Mysql => {
-                let var = if kind == Kind::Postgres { "TEST_POSTGRES_URL" } else { "TEST_MYSQL_URL" };
+                let var = if kind == Kind::Postgres {
+                    "TEST_POSTGRES_URL"
+                } else {
+                    "TEST_MYSQL_URL"
+                };
                 let admin = std::env::var(var).unwrap();
                 let db = TestDb {
                     kind,
@@ -211,7 +227,12 @@ impl TestDb {
             .unwrap();
         {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(sql.as_bytes())
+                .unwrap();
         }
         let output = child.wait_with_output().unwrap();
         assert!(
@@ -244,7 +265,11 @@ impl TestDb {
                 c.output().unwrap()
             }
         };
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout)
             .unwrap()
             .lines()
@@ -261,7 +286,8 @@ impl TestDb {
     /// The history rows without `applied_at` and `execution_ms`, which
     /// differ from run to run.
     pub fn history(&self) -> Vec<String> {
-        let sql = "SELECT revision, checksum, message, state FROM migrate_history ORDER BY revision;";
+        let sql =
+            "SELECT revision, checksum, message, state FROM migrate_history ORDER BY revision;";
         self.client(sql)
             .lines()
             .map(|line| line.replace('\t', "|"))
@@ -375,7 +401,10 @@ impl Project {
             String::from_utf8_lossy(&output.stderr)
         );
         let stdout = String::from_utf8(output.stdout).unwrap();
-        assert!(!stdout.contains('\x1b'), "colour when not on a terminal: {stdout}");
+        assert!(
+            !stdout.contains('\x1b'),
+            "colour when not on a terminal: {stdout}"
+        );
         stdout
     }
 
@@ -442,4 +471,24 @@ pub fn fill(file: &Path, up: &str, down: Option<&str>, extra_header: &[&str]) {
 /// The number of `error:` lines in stderr.
 pub fn error_lines(stderr: &str) -> usize {
     stderr.lines().filter(|l| l.starts_with("error: ")).count()
+}
+
+/// Runs `test` once per backend, the backends in parallel: the time goes
+/// into waiting on servers and clients, not into this process.
+pub fn on_each(kinds: Vec<Kind>, test: impl Fn(Kind) + Sync) {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .into_iter()
+            .map(|kind| {
+                let test = &test;
+                (kind, scope.spawn(move || test(kind)))
+            })
+            .collect();
+        for (kind, handle) in handles {
+            if let Err(panic) = handle.join() {
+                eprintln!("failed on {}", kind.name());
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
 }
