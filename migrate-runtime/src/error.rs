@@ -121,6 +121,9 @@ pub enum Aftermath {
     /// The run's single transaction was rolled back: nothing of the run
     /// stayed.
     RunRolledBack,
+    /// The run's single transaction was rolled back, but only to the last
+    /// `transaction: false` revision, which committed the run up to itself.
+    RunRolledBackToCommit,
     /// Part of it was committed (MySQL DDL, `transaction: false`), and its
     /// history row is left pending.
     PartiallyApplied,
@@ -135,6 +138,11 @@ impl std::fmt::Display for Aftermath {
             Aftermath::RunRolledBack => {
                 "the whole run was rolled back (single-transaction mode), so nothing of it stayed; \
                  fix the file and run again"
+            }
+            Aftermath::RunRolledBackToCommit => {
+                "the run was rolled back (single-transaction mode) to its last `transaction: false` \
+                 revision, which had to commit: that revision and those before it stay applied \
+                 (`migrate current` shows which); fix the file and run again"
             }
             Aftermath::PartiallyApplied => {
                 "part of it was committed (DDL commits implicitly here, or the revision runs outside a \

@@ -21,7 +21,14 @@ pub(crate) struct Session<DB: Backend> {
     locked: bool,
     /// The run-wide transaction of the single-transaction mode is open.
     in_run_transaction: bool,
+    /// A `transaction: false` revision ran, committing the run up to it:
+    /// rolling the run back no longer undoes all of it.
+    run_committed: bool,
 }
+
+/// Single-transaction mode where the lock is a transaction: the run's
+/// savepoint in it.
+const RUN_SAVEPOINT: &str = "migrate_run";
 
 impl<DB: Backend> Session<DB> {
     pub async fn open(pool: &Pool<DB>, table: HistoryTable) -> Result<Self, Error> {
@@ -30,6 +37,7 @@ impl<DB: Backend> Session<DB> {
             table,
             locked: false,
             in_run_transaction: false,
+            run_committed: false,
         })
     }
 
@@ -78,10 +86,17 @@ impl<DB: Backend> Session<DB> {
     }
 
     /// Opens the single-transaction mode's transaction if it is not open.
-    /// Where the lock is a transaction already, that one serves.
+    /// Where the lock is a transaction already, a savepoint in it: rolling
+    /// the run back must not also undo the row a `transaction: false`
+    /// revision marked applied in the lock's transaction.
     async fn enter_run_transaction(&mut self) -> Result<(), Error> {
-        if !self.in_run_transaction && !DB::LOCK_IS_TRANSACTION {
-            self.execute(self.dialect().begin()).await?;
+        if !self.in_run_transaction {
+            let begin = if DB::LOCK_IS_TRANSACTION {
+                format!("SAVEPOINT {RUN_SAVEPOINT}")
+            } else {
+                self.dialect().begin().to_string()
+            };
+            self.execute(&begin).await?;
             self.in_run_transaction = true;
         }
         Ok(())
@@ -90,7 +105,12 @@ impl<DB: Backend> Session<DB> {
     /// Commits the single-transaction mode's transaction, if open.
     pub async fn commit_run_transaction(&mut self) -> Result<(), Error> {
         if self.in_run_transaction {
-            self.execute("COMMIT").await?;
+            let commit = if DB::LOCK_IS_TRANSACTION {
+                format!("RELEASE {RUN_SAVEPOINT}")
+            } else {
+                "COMMIT".to_string()
+            };
+            self.execute(&commit).await?;
             self.in_run_transaction = false;
         }
         Ok(())
@@ -98,10 +118,10 @@ impl<DB: Backend> Session<DB> {
 
     /// Rolls back whatever a failed step left open.
     pub async fn roll_back(&mut self, wrap: Wrap) {
-        let sql = if self.in_run_transaction || (wrap == Wrap::None && DB::LOCK_IS_TRANSACTION) {
-            "ROLLBACK".to_string()
-        } else {
-            wrap.rollback()
+        let sql = match (self.in_run_transaction, DB::LOCK_IS_TRANSACTION) {
+            (true, true) => format!("ROLLBACK TO {RUN_SAVEPOINT}; RELEASE {RUN_SAVEPOINT}"),
+            (true, false) => "ROLLBACK".to_string(),
+            (false, _) => wrap.rollback(),
         };
         self.in_run_transaction = false;
         if let Err(err) = DB::execute(&mut self.conn, &sql).await {
@@ -132,6 +152,7 @@ impl<DB: Backend> Session<DB> {
             self.execute(&batch).await
         } else {
             self.commit_run_transaction().await?;
+            self.run_committed = true;
             self.run_outside_transaction(revision, upgrade, lock_timeout)
                 .await
         };
@@ -145,6 +166,8 @@ impl<DB: Backend> Session<DB> {
                 self.roll_back(wrap).await;
                 let aftermath = if self.is_pending(&revision.id).await {
                     Aftermath::PartiallyApplied
+                } else if single_transaction && revision.transactional && self.run_committed {
+                    Aftermath::RunRolledBackToCommit
                 } else if single_transaction && revision.transactional {
                     Aftermath::RunRolledBack
                 } else {

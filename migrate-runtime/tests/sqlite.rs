@@ -17,6 +17,7 @@ database_tests!(Sqlite, support::sqlite;
     unknown_revision_refused,
     failing_revision_in_chain,
     failing_revision_single_transaction,
+    single_transaction_failure_after_a_commit,
     irreversible_downgrade_refused,
     concurrent_runners_apply_each_revision_once,
     single_connection_pool,

@@ -431,6 +431,66 @@ pub async fn failing_revision_single_transaction<DB: TestDb>(db: &TestDatabase<D
     );
 }
 
+/// Single-transaction mode with a `transaction: false` revision in the
+/// run: that revision commits what ran before it, so a later failure
+/// cannot take the run back, and the error must not say it did.
+pub async fn single_transaction_failure_after_a_commit<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let revisions = vec![
+        creates("rev1", "", "t1"),
+        file(
+            "rev2",
+            "rev1",
+            "CREATE TABLE t2 (id INTEGER)",
+            Some("DROP TABLE t2"),
+            &["transaction: false"],
+        ),
+        creates("rev3", "rev2", "t3"),
+        rev(
+            "rev4",
+            "rev3",
+            "INSERT INTO no_such_table VALUES (1)",
+            "SELECT 1",
+        ),
+    ];
+    let single = runner(revisions).with_transaction_mode(TransactionMode::Single);
+    let error = err(single.run(pool).await, "single-transaction run");
+    let Error::RevisionFailed {
+        revision,
+        aftermath,
+        ..
+    } = &error
+    else {
+        panic!("expected RevisionFailed, got {error:?}");
+    };
+    assert_eq!(revision, "rev4");
+    if DB::IMPLICIT_DDL_COMMIT {
+        // rev3's DDL committed it too, and rev4's marker after it.
+        assert_eq!(*aftermath, Aftermath::PartiallyApplied, "{error}");
+        let mut expected = applied(&["rev1", "rev2", "rev3"]);
+        expected.push(("rev4".into(), "pending".into()));
+        assert_eq!(history(pool).await, expected);
+        return;
+    }
+    assert_eq!(*aftermath, Aftermath::RunRolledBackToCommit, "{error}");
+    assert!(error.to_string().contains("stay applied"), "{error}");
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
+    assert_eq!(existing(pool, &["t1", "t2", "t3"]).await, ["t1", "t2"]);
+    // Run again: rev3 and rev4 only, in one transaction, rolled back whole.
+    let error = err(single.run(pool).await, "run again");
+    assert!(
+        matches!(
+            error,
+            Error::RevisionFailed {
+                aftermath: Aftermath::RunRolledBack,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
+}
+
 /// A downgrade through a revision without a down section is refused at
 /// planning, with nothing changed (not even the reversible revisions above
 /// it).
