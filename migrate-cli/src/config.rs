@@ -152,26 +152,16 @@ fn read(path: &Path) -> CliResult<FileConfig> {
         .hint(hint)
     })?;
     toml::from_str(&text).map_err(|err| {
-        // toml's message has a snippet of the file under a first line
-        // naming the position: keep both, as separate lines.
-        let mut lines = err.to_string().lines().map(str::to_string).collect::<Vec<_>>();
-        lines.retain(|line| !line.trim().is_empty());
-        let mut error = CliError::usage(format!(
-            "{}: {}",
-            path.display(),
-            lines.last().cloned().unwrap_or_default()
-        ));
-        if let Some(span) = err.span() {
-            let line = text[..span.start].matches('\n').count() + 1;
-            error = CliError::usage(format!(
-                "{}:{line}: {}",
-                path.display(),
-                lines.last().cloned().unwrap_or_default()
-            ));
+        // toml's own text is a snippet of the file under a line naming the
+        // position; one line with the position and the message reads better.
+        let message = err.message().trim().to_string();
+        match err.span() {
+            Some(span) => {
+                let line = text[..span.start].matches('\n').count() + 1;
+                CliError::usage(format!("{}:{line}: {message}", path.display()))
+            }
+            None => CliError::usage(format!("{}: {message}", path.display())),
         }
-        error.hint(
-            "the keys are: migrations, history_table, file_template, database_url, transaction_mode, lock_timeout",
-        )
     })
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use migrate_core::Dialect;
 use sqlx::pool::PoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::Pool;
+use sqlx::{Connection, Pool};
 
 use crate::error::{io_reason, CliError, CliResult, Exit};
 
@@ -111,12 +111,9 @@ fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {
 
 /// Connects to PostgreSQL or MySQL; the error is one line.
 pub async fn connect<DB: sqlx::Database>(url: &DatabaseUrl) -> CliResult<Pool<DB>> {
-    let options = <DB::Connection as sqlx::Connection>::Options::from_str(&url.sqlx_url())
+    let options = <DB::Connection as Connection>::Options::from_str(&url.sqlx_url())
         .map_err(|err| connect_error(url, &err, None))?;
-    pool_options::<DB>()
-        .connect_with(options)
-        .await
-        .map_err(|err| connect_error(url, &err, None))
+    open::<DB>(url, options, None).await
 }
 
 /// Connects to SQLite, creating the file only for [`Access::Create`].
@@ -127,10 +124,26 @@ pub async fn connect_sqlite(url: &DatabaseUrl, access: Access) -> CliResult<Pool
         options = options.create_if_missing(true);
     }
     let file = options.get_filename().to_path_buf();
-    pool_options::<sqlx::Sqlite>()
-        .connect_with(options)
-        .await
-        .map_err(|err| connect_error(url, &err, Some(&file)))
+    open::<sqlx::Sqlite>(url, options, Some(&file)).await
+}
+
+/// One direct connection attempt, then the pool. A pool retries a failed
+/// connection until its acquire timeout, which would turn "connection
+/// refused" into a ten-second wait before the same message; the direct
+/// attempt fails at once, with the real reason.
+async fn open<DB: sqlx::Database>(
+    url: &DatabaseUrl,
+    options: <DB::Connection as Connection>::Options,
+    sqlite_file: Option<&Path>,
+) -> CliResult<Pool<DB>> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, DB::Connection::connect_with(&options)).await {
+        Err(_) => return Err(connect_error(url, &sqlx::Error::PoolTimedOut, sqlite_file)),
+        Ok(Err(err)) => return Err(connect_error(url, &err, sqlite_file)),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+        }
+    }
+    Ok(pool_options::<DB>().connect_lazy_with(options))
 }
 
 /// One line that says which database could not be reached and why.

@@ -10,7 +10,7 @@ use common::{backends, on_each, Kind, Project, TestDb};
 fn the_whole_workflow_from_an_empty_directory() {
     on_each(
         backends("the_whole_workflow_from_an_empty_directory", false),
-        |kind| workflow(kind),
+        workflow,
     );
 }
 

@@ -205,12 +205,12 @@ pub async fn current(ctx: &Context, args: &CurrentArgs) -> CliResult {
         }
     }
     out.data_lines(&table.render(out));
-    if !pending.is_empty() {
-        out.hint(&format!(
-            "{} pending: `migrate upgrade` applies {}",
-            output::count(pending.len(), "revision is").replace("revisions is", "revisions are"),
-            if pending.len() == 1 { "it" } else { "them" }
-        ));
+    match pending.len() {
+        0 => {}
+        1 => out.hint("1 revision is pending: `migrate upgrade` applies it"),
+        n => out.hint(&format!(
+            "{n} revisions are pending: `migrate upgrade` applies them"
+        )),
     }
     Ok(())
 }
@@ -232,8 +232,8 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
             None => None,
         };
         selected.retain(|&node| {
-            upto.as_ref().is_none_or(|set| set.contains(node))
-                && from.as_ref().is_none_or(|set| !set.contains(node))
+            upto.as_ref().map_or(true, |set| set.contains(node))
+                && from.as_ref().map_or(true, |set| !set.contains(node))
         });
     }
     selected.reverse();
