@@ -28,6 +28,7 @@ database_tests!(Postgres, support::postgres;
     single_transaction_failure_after_a_commit,
     irreversible_downgrade_refused,
     concurrent_runners_apply_each_revision_once,
+    concurrent_runners_with_a_non_transactional_revision,
     single_connection_pool,
     lock_released_after_errors,
     status_and_current,

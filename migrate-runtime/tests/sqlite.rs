@@ -26,3 +26,16 @@ database_tests!(Sqlite, support::sqlite;
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,
 );
+
+/// Known limitation: SQLite's lock is its write transaction, which a
+/// `transaction: false` revision has to end while its SQL runs. A runner
+/// that takes the lock meanwhile finds the revision's pending row and
+/// refuses with HalfApplied instead of waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known limitation: concurrent runs fail while a transaction: false revision runs on SQLite"]
+async fn concurrent_runners_with_a_non_transactional_revision() {
+    let Some(db) = support::sqlite().await else {
+        return;
+    };
+    support::cases::concurrent_runners_with_a_non_transactional_revision::<Sqlite>(&db).await;
+}

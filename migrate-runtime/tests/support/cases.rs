@@ -564,8 +564,33 @@ fn counter_revisions<DB: TestDb>() -> Vec<Revision> {
 /// and every revision ran exactly once. Driving them with `tokio::spawn`
 /// also proves the futures are `Send`.
 pub async fn concurrent_runners_apply_each_revision_once<DB: TestDb>(db: &TestDatabase<DB>) {
+    concurrent_runners(db, counter_revisions::<DB>()).await;
+}
+
+/// The same with a `transaction: false` revision in the chain, which runs
+/// outside the run's transaction while the others wait for the lock.
+pub async fn concurrent_runners_with_a_non_transactional_revision<DB: TestDb>(
+    db: &TestDatabase<DB>,
+) {
+    let mut revisions = counter_revisions::<DB>();
+    let up = format!(
+        "INSERT INTO counter VALUES (3);\n{};\n{};",
+        DB::PAUSE,
+        DB::PAUSE
+    );
+    revisions[2] = file(
+        "rev3",
+        "rev2",
+        &up,
+        Some("SELECT 1"),
+        &["transaction: false"],
+    );
+    concurrent_runners(db, revisions).await;
+}
+
+async fn concurrent_runners<DB: TestDb>(db: &TestDatabase<DB>, revisions: Vec<Revision>) {
     const RUNNERS: usize = 16;
-    let runner = runner(counter_revisions::<DB>());
+    let runner = runner(revisions);
     let start = Arc::new(tokio::sync::Barrier::new(RUNNERS));
     let mut tasks = Vec::new();
     for i in 0..RUNNERS {
