@@ -265,16 +265,22 @@ pub fn render_row(row: &[Cell], widths: &[usize], indent: usize, out: &Output) -
         .iter()
         .rposition(|cell| !cell.text.is_empty())
         .unwrap_or(0);
+    let mut first = true;
     for (column, cell) in row.iter().enumerate().take(last + 1) {
-        if column > 0 {
+        let width = widths.get(column).copied().unwrap_or(0);
+        // A column empty on every row takes no room at all.
+        if width == 0 && cell.text.is_empty() {
+            continue;
+        }
+        if !first {
             line.push_str("  ");
         }
+        first = false;
         match &cell.painted {
             Some(painted) => line.push_str(painted),
             None => line.push_str(&out.paint(cell.paint, &cell.text)),
         }
         if column < last {
-            let width = widths.get(column).copied().unwrap_or(0);
             let pad = width.saturating_sub(cell.text.chars().count());
             line.push_str(&" ".repeat(pad));
         }

@@ -352,3 +352,29 @@ fn usage_errors_exit_2() {
     let (_, stderr) = project.fails(2, &["revision", "-m", "x", "--rev-id", "not-hex!"]);
     assert!(stderr.contains("is not a revision id"), "{stderr}");
 }
+
+#[test]
+fn a_failing_revision_keeps_the_progress_before_it() {
+    let db = TestDb::new(Kind::Sqlite, "failing");
+    let project = Project::new(Some(&db));
+    let good = project.revision("good", &["--rev-id", "a00000000001"]);
+    fill(
+        &good,
+        "CREATE TABLE t (id INTEGER);",
+        Some("DROP TABLE t;"),
+        &[],
+    );
+    let bad = project.revision("bad", &["--rev-id", "b00000000001"]);
+    fill(&bad, "CREATE TABLE t (id INTEGER);", Some("SELECT 1;"), &[]);
+    let (stdout, stderr) = project.fails(3, &["upgrade"]);
+    // The first revision's line was printed while the run went on.
+    assert!(stdout.contains("applied  a00000000001  good"), "{stdout}");
+    assert!(!stdout.contains("b00000000001"), "{stdout}");
+    assert!(
+        stderr.contains("revision `b00000000001` (migrations/b00000000001_bad.sql) failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert_eq!(error_lines(&stderr), 1, "{stderr}");
+    assert!(project.ok(&["current"]).starts_with("a00000000001"));
+}
