@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fill, Kind, Project, TestDb};
+use common::{backends, fill, on_each, Kind, Project, TestDb};
 use serde_json::Value;
 
 /// a <- b and a <- c: two heads, as after two people each added one.
@@ -40,7 +40,11 @@ fn json(project: &Project, args: &[&str]) -> Value {
 
 #[test]
 fn merging_two_heads() {
-    let db = TestDb::new(Kind::Sqlite, "merge");
+    on_each(backends("merging_two_heads", false), merging_two_heads_on);
+}
+
+fn merging_two_heads_on(kind: Kind) {
+    let db = TestDb::new(kind, "merge");
     let project = two_heads(&db);
 
     // heads and branches read the directory the macro refuses, and say so.
