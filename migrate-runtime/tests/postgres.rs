@@ -31,6 +31,7 @@ database_tests!(Postgres, support::postgres;
     concurrent_runners_with_a_non_transactional_revision,
     single_connection_pool,
     lock_released_after_errors,
+    lock_timeout_while_a_run_is_in_progress,
     status_and_current,
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,

@@ -22,6 +22,7 @@ database_tests!(Sqlite, support::sqlite;
     concurrent_runners_apply_each_revision_once,
     single_connection_pool,
     lock_released_after_errors,
+    lock_timeout_while_a_run_is_in_progress,
     status_and_current,
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,

@@ -75,8 +75,30 @@ impl Backend for Sqlite {
     }
 }
 
-/// `BEGIN IMMEDIATE`, retried while another writer holds the database.
+/// `BEGIN IMMEDIATE`, retried while another writer holds the database, for
+/// at most `timeout`. SQLite's busy handler also waits inside each attempt,
+/// for the connection's `busy_timeout` (5 s by default in sqlx): it is
+/// bounded by `timeout` meanwhile, or a short lock timeout would not be
+/// honoured.
 async fn begin_immediate(conn: &mut SqliteConnection, timeout: Duration) -> Result<(), Error> {
+    let row = (&mut *conn).fetch_one("PRAGMA busy_timeout").await?;
+    let busy_timeout: i64 = sqlx::Row::try_get(&row, 0)?;
+    let bounded = busy_timeout.min(i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX));
+    Sqlite::execute(conn, &format!("PRAGMA busy_timeout = {bounded}")).await?;
+    let locked = retry_begin_immediate(conn, timeout).await;
+    let restore = format!("PRAGMA busy_timeout = {busy_timeout}");
+    if let Err(err) = Sqlite::execute(conn, &restore).await {
+        // Not worth failing the run (or leaving a lock taken unreported):
+        // the connection only keeps the shorter wait.
+        tracing::warn!(%err, "migrations: restoring the SQLite busy_timeout failed");
+    }
+    locked
+}
+
+async fn retry_begin_immediate(
+    conn: &mut SqliteConnection,
+    timeout: Duration,
+) -> Result<(), Error> {
     let mut backoff = Backoff::new(timeout, "the SQLite database");
     loop {
         match Sqlite::execute(conn, "BEGIN IMMEDIATE").await {

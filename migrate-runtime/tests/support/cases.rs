@@ -742,6 +742,82 @@ pub async fn lock_released_after_errors<DB: TestDb>(db: &TestDatabase<DB>) {
     );
 }
 
+/// While a run holds the lock (its revision waits for a row the test has
+/// locked; on SQLite, the test's write transaction keeps it from even
+/// starting), another run gives up after its lock timeout with LockTimeout
+/// and changes nothing; the first then finishes once, and the other's next
+/// run has nothing to do.
+pub async fn lock_timeout_while_a_run_is_in_progress<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    exec(pool, "CREATE TABLE blocker (id INTEGER)").await;
+    exec(pool, "INSERT INTO blocker VALUES (1)").await;
+    let revisions = vec![rev(
+        "rev1",
+        "",
+        "UPDATE blocker SET id = id + 10",
+        "SELECT 1",
+    )];
+    let holder = DB::hold(pool, "UPDATE blocker SET id = id + 1")
+        .await
+        .expect("lock the row");
+
+    let first_pool = db.pool_with(1).await;
+    let first = runner(revisions.clone());
+    let first = tokio::spawn(async move { first.run(&first_pool).await });
+    wait_for_row_lock_wait::<DB>(pool).await;
+
+    let other = db.pool_with(1).await;
+    let impatient = runner(revisions).with_lock_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let error = err(
+        impatient.run(&other).await,
+        "run while another holds the lock",
+    );
+    let waited = started.elapsed();
+    let Error::LockTimeout { table, .. } = &error else {
+        panic!("expected LockTimeout, got {error:?}");
+    };
+    // SQLite's lock is the database's write lock, and says so.
+    assert!(
+        table == HISTORY || table == "the SQLite database",
+        "{error}"
+    );
+    assert!(
+        waited >= Duration::from_millis(300),
+        "gave up after {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "a 300 ms lock timeout waited {waited:?}"
+    );
+
+    holder.commit().await.expect("release the row");
+    let report = ok(
+        first.await.expect("the first run panicked"),
+        "the first run",
+    );
+    assert_eq!(ran(&report), ["rev1"]);
+    assert!(ok(impatient.run(&other).await, "the other's next run").is_empty());
+    assert_eq!(count(pool, "blocker WHERE id = 12").await, 1);
+}
+
+/// Until some session waits for a row lock (or, where that cannot be
+/// seen, a moment).
+async fn wait_for_row_lock_wait<DB: TestDb>(pool: &Pool<DB>) {
+    let Some(waiting) = DB::WAITING_FOR_ROW_LOCK else {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(pool, waiting).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never reached the locked row"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// `status` reports applied, pending, drifted and half-applied revisions,
 /// and `current` the applied heads.
 pub async fn status_and_current<DB: TestDb>(db: &TestDatabase<DB>) {

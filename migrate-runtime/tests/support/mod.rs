@@ -87,6 +87,9 @@ pub trait TestDb: Backend {
     const IMPLICIT_DDL_COMMIT: bool;
     /// A statement that takes a few tens of milliseconds.
     const PAUSE: &'static str;
+    /// `FROM ...` counting sessions that wait for a row lock of `blocker`,
+    /// where the database shows them.
+    const WAITING_FOR_ROW_LOCK: Option<&'static str>;
 
     /// Runs statements.
     fn exec(pool: &Pool<Self>, sql: &str) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
@@ -102,13 +105,20 @@ pub trait TestDb: Backend {
         pool: &Pool<Self>,
         sql: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>, sqlx::Error>> + Send;
+
+    /// Runs statements in a transaction left open, holding their locks.
+    fn hold(
+        pool: &Pool<Self>,
+        sql: &str,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self>, sqlx::Error>> + Send;
 }
 
 macro_rules! impl_test_db {
-    ($db:ty, implicit_ddl_commit: $implicit:literal, pause: $pause:literal) => {
+    ($db:ty, implicit_ddl_commit: $implicit:literal, pause: $pause:literal, waiting: $waiting:expr) => {
         impl TestDb for $db {
             const IMPLICIT_DDL_COMMIT: bool = $implicit;
             const PAUSE: &'static str = $pause;
+            const WAITING_FOR_ROW_LOCK: Option<&'static str> = $waiting;
 
             async fn exec(pool: &Pool<Self>, sql: &str) -> Result<(), sqlx::Error> {
                 sqlx::raw_sql(sql).execute(pool).await.map(drop)
@@ -124,17 +134,31 @@ macro_rules! impl_test_db {
             ) -> Result<Vec<(String, String)>, sqlx::Error> {
                 sqlx::query_as(sql).fetch_all(pool).await
             }
+
+            async fn hold(
+                pool: &Pool<Self>,
+                sql: &str,
+            ) -> Result<sqlx::Transaction<'static, Self>, sqlx::Error> {
+                let mut transaction = pool.begin().await?;
+                // The method form: the function form's future is not `Send`
+                // (sqlx's higher-ranked `Executor` bound).
+                sqlx::Executor::execute(&mut *transaction, sqlx::raw_sql(sql)).await?;
+                Ok(transaction)
+            }
         }
     };
 }
 
 #[cfg(feature = "sqlite")]
 impl_test_db!(sqlx::Sqlite, implicit_ddl_commit: false, pause:
-    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) SELECT COUNT(*) FROM n");
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) SELECT COUNT(*) FROM n",
+    waiting: None);
 #[cfg(feature = "postgres")]
-impl_test_db!(sqlx::Postgres, implicit_ddl_commit: false, pause: "SELECT pg_sleep(0.04)");
+impl_test_db!(sqlx::Postgres, implicit_ddl_commit: false, pause: "SELECT pg_sleep(0.04)",
+    waiting: Some("pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"));
 #[cfg(feature = "mysql")]
-impl_test_db!(sqlx::MySql, implicit_ddl_commit: true, pause: "SELECT SLEEP(0.04)");
+impl_test_db!(sqlx::MySql, implicit_ddl_commit: true, pause: "SELECT SLEEP(0.04)",
+    waiting: Some("information_schema.PROCESSLIST WHERE db = DATABASE() AND info LIKE 'UPDATE blocker%'"));
 
 /// Runs statements, panicking with the SQL on error.
 pub async fn exec<DB: TestDb>(pool: &Pool<DB>, sql: &str) {
