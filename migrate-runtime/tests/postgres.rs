@@ -9,7 +9,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migrate_runtime::{Report, Revision};
+use migrate_runtime::{Report, Revision, TransactionMode};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use support::proxy::Protocol;
@@ -93,6 +93,16 @@ async fn create_index_concurrently_outside_a_transaction() {
     assert_eq!(down.revisions(), ["rev3", "rev2"]);
     assert_eq!(count(&db.pool, valid).await, 0);
     assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+
+    // In single-transaction mode the run's transaction is committed before
+    // the index and opened again after it.
+    let single = runner.with_transaction_mode(TransactionMode::Single);
+    let up = tokio::time::timeout(Duration::from_secs(30), single.run(&db.pool))
+        .await
+        .expect("CREATE INDEX CONCURRENTLY hung in single-transaction mode")
+        .expect("single-transaction run");
+    assert_eq!(up.revisions(), ["rev2", "rev3"]);
+    assert_eq!(count(&db.pool, valid).await, 2);
 }
 
 /// The child of the kill tests reads its database here.
@@ -165,6 +175,10 @@ async fn kill_in_rev2_then_run_again(
     let runner = support::runner(slow_revisions()).with_lock_timeout(Duration::from_secs(30));
     let report = runner.run(&db.pool).await.expect("the run after the kill");
     assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
+    assert_eq!(
+        count(&db.pool, "pg_tables WHERE tablename = 'slow'").await,
+        1
+    );
     for id in [2, 3] {
         let rows = count(&db.pool, &format!("slow WHERE id = {id}")).await;
         assert_eq!(rows, 1, "rev{id} ran {rows} times");
