@@ -115,6 +115,7 @@ pub enum Error {
 
 /// What a failed revision left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Aftermath {
     /// Its transaction was rolled back; revisions before it stay applied.
     RolledBack,

@@ -69,6 +69,28 @@ pub trait Backend: sqlx::Database {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
+/// The history read's result: its rows, or `None` where the error says the
+/// table does not exist yet (a first boot, not a failure).
+fn history_or_missing<R>(
+    result: Result<Vec<R>, sqlx::Error>,
+    table_is_missing: impl Fn(&dyn sqlx::error::DatabaseError) -> bool,
+) -> Result<Option<Vec<HistoryRow>>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match result {
+        Ok(rows) => rows
+            .iter()
+            .map(history_row)
+            .collect::<Result<_, _>>()
+            .map(Some),
+        Err(err) if err.as_database_error().is_some_and(&table_is_missing) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// The text of a history row's columns, read by position.
 fn history_row<R>(row: &R) -> Result<HistoryRow, sqlx::Error>
 where

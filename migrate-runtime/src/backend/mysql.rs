@@ -9,7 +9,7 @@ use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_row, Backend};
+use super::{history_or_missing, Backend};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -26,22 +26,9 @@ impl Backend for MySql {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // The simple query protocol: one round trip even on a connection that
         // has prepared nothing yet, as at boot.
-        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
-            Ok(rows) => rows
-                .iter()
-                .map(history_row)
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Err(err)
-                if err
-                    .as_database_error()
-                    .and_then(|db| db.code())
-                    .is_some_and(|code| code == NO_SUCH_TABLE) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(err),
-        }
+        history_or_missing((&mut *conn).fetch_all(sqlx::raw_sql(sql)).await, |db| {
+            db.code().is_some_and(|code| code == NO_SUCH_TABLE)
+        })
     }
 
     async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {

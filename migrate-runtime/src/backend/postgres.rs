@@ -10,7 +10,7 @@ use sqlx::Executor;
 use migrate_core::statements::split_statements;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_row, Backend, Backoff};
+use super::{history_or_missing, Backend, Backoff};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -27,15 +27,9 @@ impl Backend for Postgres {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // The simple query protocol: one round trip even on a connection that
         // has prepared nothing yet, as at boot.
-        match (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await {
-            Ok(rows) => rows
-                .iter()
-                .map(history_row)
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Err(err) if database_code(&err).as_deref() == Some(UNDEFINED_TABLE) => Ok(None),
-            Err(err) => Err(err),
-        }
+        history_or_missing((&mut *conn).fetch_all(sqlx::raw_sql(sql)).await, |db| {
+            db.code().is_some_and(|code| code == UNDEFINED_TABLE)
+        })
     }
 
     async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
@@ -93,10 +87,4 @@ fn lock_key(table: &HistoryTable) -> i64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     i64::from_ne_bytes(hash.to_ne_bytes())
-}
-
-fn database_code(err: &sqlx::Error) -> Option<String> {
-    err.as_database_error()
-        .and_then(|db| db.code())
-        .map(|code| code.into_owned())
 }

@@ -9,7 +9,7 @@ use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_row, Backend, Backoff};
+use super::{history_or_missing, Backend, Backoff};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -23,21 +23,9 @@ impl Backend for Sqlite {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // Prepared once per connection and cached: no network to save here,
         // but parsing the statement on every boot would cost more than the read.
-        match (&mut *conn).fetch_all(sqlx::query(sql)).await {
-            Ok(rows) => rows
-                .iter()
-                .map(history_row)
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Err(err)
-                if err
-                    .as_database_error()
-                    .is_some_and(|db| db.message().contains("no such table")) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(err),
-        }
+        history_or_missing((&mut *conn).fetch_all(sqlx::query(sql)).await, |db| {
+            db.message().contains("no such table")
+        })
     }
 
     async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
