@@ -49,8 +49,8 @@ impl Options {
                 "--count" => options.count = number(args.next()),
                 "--runs" => options.runs = number(args.next()).max(1),
                 "--release" => options.release = true,
-                // `cargo bench` passes `--bench`; anything else is a filter
-                // meant for other benches.
+                // `--bench` (from `cargo bench`), or a filter meant for
+                // other benches.
                 _ => {}
             }
         }
@@ -64,6 +64,14 @@ fn number(arg: Option<String>) -> usize {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benches too, without `--bench`: a
+    // minute of cargo builds is not a test.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!(
+            "expand bench: skipped (run it with `cargo bench -p migrate-macros --bench expand`)"
+        );
+        return;
+    }
     let options = Options::from_args();
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let with_macro = tmp.join("expand-bench/with-macro");
