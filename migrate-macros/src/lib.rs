@@ -1,9 +1,9 @@
 //! `embed_migrations!`: a migrations directory checked and embedded at
 //! compile time.
 //!
-//! The macro is a thin shell: [`input`] reads the path literal,
+//! The macro is a thin shell: `input` reads the path literal,
 //! `migrate_core::load_dir` loads and validates (the same code the CLI
-//! runs), and [`expand`] turns the result into a `Runner` constant or into
+//! runs), and `expand` turns the result into a `Runner` constant or into
 //! one `compile_error!` per problem.
 
 use proc_macro::TokenStream;
