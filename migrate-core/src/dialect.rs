@@ -188,7 +188,13 @@ impl Dialect {
 
     /// The one batch of a stamp: rows removed for `forget`, rows added (as
     /// applied, with no execution time) for `record`; no migration SQL.
-    pub fn stamp_batch(self, table: &HistoryTable, forget: &[&str], record: &[&Revision], wrap: Wrap) -> String {
+    pub fn stamp_batch(
+        self,
+        table: &HistoryTable,
+        forget: &[&str],
+        record: &[&Revision],
+        wrap: Wrap,
+    ) -> String {
         let mut batch = vec![wrap.begin(self)];
         batch.extend(forget.iter().map(|id| self.delete_row(table, id)));
         batch.extend(
@@ -288,7 +294,11 @@ fn join_batch(statements: Vec<String>) -> String {
         out.push_str(statement);
         // A `;` after a trailing `-- comment` would be commented out.
         let last_line = statement.lines().last().unwrap_or_default();
-        out.push_str(if last_line.contains("--") { "\n;\n" } else { ";\n" });
+        out.push_str(if last_line.contains("--") {
+            "\n;\n"
+        } else {
+            ";\n"
+        });
     }
     out
 }

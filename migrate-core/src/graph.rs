@@ -165,11 +165,14 @@ impl<'a> RevisionGraph<'a> {
                 .collect()
         };
         let roots = unlabelled(self.root_nodes(), false);
-        if roots.len() > 1 {
+        // Two unrelated roots give two heads as well; the roots error is the
+        // cause, and "added on top of the same revision" would mislead.
+        let two_roots = roots.len() > 1;
+        if two_roots {
             errors.push(LoadError::MultipleRoots { roots });
         }
         let heads = unlabelled(self.head_nodes(), true);
-        if one_head && heads.len() > 1 {
+        if one_head && !two_roots && heads.len() > 1 {
             errors.push(LoadError::MultipleHeads { heads });
         }
         if errors.is_empty() {

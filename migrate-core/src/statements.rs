@@ -73,7 +73,8 @@ fn skip_dollar_quoted(sql: &str, open: usize) -> usize {
     let tag_len = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
-    let is_tag = rest[tag_len..].starts_with('$') && !rest.starts_with(|c: char| c.is_ascii_digit());
+    let is_tag =
+        rest[tag_len..].starts_with('$') && !rest.starts_with(|c: char| c.is_ascii_digit());
     if !is_tag {
         return open + 1;
     }
@@ -106,7 +107,10 @@ mod tests {
 
     #[test]
     fn a_trailing_statement_without_semicolon_and_comment_only_tails() {
-        assert_eq!(split_statements("SELECT 1; SELECT 2"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(
+            split_statements("SELECT 1; SELECT 2"),
+            ["SELECT 1", "SELECT 2"]
+        );
         assert_eq!(split_statements("SELECT 1;\n-- done\n"), ["SELECT 1"]);
         assert!(split_statements("  \n-- nothing\n").is_empty());
     }
