@@ -292,19 +292,98 @@ fn join_batch(statements: Vec<String>) -> String {
     let mut out = String::new();
     for statement in statements.iter().filter(|s| !s.trim().is_empty()) {
         out.push_str(statement);
-        // A `;` after a trailing `-- comment` would be commented out.
-        let last_line = statement.lines().last().unwrap_or_default();
-        out.push_str(if last_line.contains("--") {
-            "\n;\n"
-        } else {
-            ";\n"
-        });
+        out.push_str(terminator(statement));
     }
     out
 }
 
-/// A section's SQL without its final `;`, so batches join it uniformly.
+/// What ends a statement in a batch: `;`, unless its last line ends in a
+/// `-- comment` (the `;` goes on a line of its own) or is already
+/// terminated before one (an extra `;` would be an empty statement, which
+/// MySQL rejects after its DDL has committed).
+fn terminator(statement: &str) -> &'static str {
+    let last_line = statement.lines().last().unwrap_or_default();
+    let code = code_before_comment(last_line);
+    if code.len() == last_line.len() {
+        ";\n"
+    } else if code.trim_end().ends_with(';') {
+        "\n"
+    } else {
+        "\n;\n"
+    }
+}
+
+/// The part of a line before a `--` comment that is not inside quotes.
+fn code_before_comment(line: &str) -> &str {
+    let mut quote = None;
+    let bytes = line.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        match quote {
+            Some(open) if byte == open => quote = None,
+            Some(_) => {}
+            None if matches!(byte, b'\'' | b'"' | b'`') => quote = Some(byte),
+            None if byte == b'-' && bytes.get(i + 1) == Some(&b'-') => return &line[..i],
+            None => {}
+        }
+    }
+    line
+}
+
+/// A section's SQL without what would end it twice: trailing comment-only
+/// lines and the final `;`.
 fn strip_terminator(sql: &str) -> &str {
-    let sql = sql.trim_end();
+    let mut sql = sql.trim_end();
+    loop {
+        let last_line = sql.rfind('\n').map_or(0, |at| at + 1);
+        if !sql[last_line..].trim_start().starts_with("--") {
+            break;
+        }
+        sql = sql[..last_line].trim_end();
+    }
     sql.strip_suffix(';').unwrap_or(sql).trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revision(up: &str) -> Revision {
+        crate::parse_migration(
+            "migrations/abc_x.sql",
+            format!("-- revision: abc\n-- migrate:up\n{up}\n").as_bytes(),
+        )
+        .expect("a valid file")
+    }
+
+    fn batch(up: &str) -> String {
+        let table = HistoryTable::new("h").expect("a valid name");
+        Dialect::MySql.upgrade_batch(&table, &revision(up), Wrap::None)
+    }
+
+    #[test]
+    fn trailing_comments_never_make_an_empty_statement() {
+        // Each batch must hold exactly as many `;` outside comments as
+        // statements: the pending row, the SQL, the mark.
+        for up in [
+            "CREATE TABLE t (id int);",
+            "CREATE TABLE t (id int);\n-- index later",
+            "CREATE TABLE t (id int); -- index later",
+            "CREATE TABLE t (id int) -- no semicolon",
+            "CREATE TABLE t (id int)",
+            "CREATE TABLE t (x text DEFAULT '--');",
+        ] {
+            let text = batch(up);
+            let terminators: usize = text
+                .lines()
+                .map(|l| code_before_comment(l).matches(';').count())
+                .sum();
+            assert_eq!(terminators, 3, "{up:?} gave:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_dash_pair_inside_quotes_is_not_a_comment() {
+        assert_eq!(code_before_comment("SELECT '--' -- c"), "SELECT '--' ");
+        assert_eq!(code_before_comment("SELECT 1"), "SELECT 1");
+    }
 }

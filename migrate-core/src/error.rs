@@ -147,6 +147,22 @@ pub enum LoadError {
         name: String,
     },
 
+    /// A line that looks like a section marker but is not written as one.
+    #[error(
+        "{file}:{line}: `{written}` looks like a section marker but is not one, so the SQL below it \
+         would run as part of the section above; write it exactly as `{expected}`, at the start of the line"
+    )]
+    MalformedSectionMarker {
+        /// The file.
+        file: String,
+        /// The line.
+        line: usize,
+        /// The line as written.
+        written: String,
+        /// The marker it should be.
+        expected: String,
+    },
+
     /// A section that appears twice.
     #[error("{file}:{line}: a second `-- migrate:{name}` section (first on line {first_line}); merge them into one")]
     DuplicateSection {
@@ -290,6 +306,7 @@ impl LoadError {
             | InvalidValue { file, .. }
             | ContentBeforeSection { file, .. }
             | UnknownSection { file, .. }
+            | MalformedSectionMarker { file, .. }
             | DuplicateSection { file, .. }
             | MissingUpSection { file }
             | FileNameMismatch { file, .. }

@@ -77,6 +77,17 @@ impl<'f> Parser<'f> {
             self.start_section(number, name.trim());
             return;
         }
+        if let Some(name) = near_miss_marker(line) {
+            // Taken as a comment, it would put the down SQL into the up
+            // section: a revert run on every upgrade.
+            self.errors.push(LoadError::MalformedSectionMarker {
+                file: self.file.to_string(),
+                line: number,
+                written: line.trim().to_string(),
+                expected: format!("{SECTION_PREFIX}{name}"),
+            });
+            return;
+        }
         match self.section {
             Section::Header => self.header_line(number, line),
             Section::Up => push_line(&mut self.up, line),
@@ -165,6 +176,18 @@ impl<'f> Parser<'f> {
             _ => Err(self.errors),
         }
     }
+}
+
+/// A line that means to be a section marker but is not written as one
+/// (`--migrate:down`, `-- Migrate: down`, an indented marker): the name it
+/// gives, lowercased.
+fn near_miss_marker(line: &str) -> Option<String> {
+    let compact: String = line
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    compact.strip_prefix("--migrate:").map(str::to_string)
 }
 
 fn push_line(section: &mut Option<(usize, String)>, line: &str) {
@@ -261,19 +284,27 @@ impl Header {
     }
 }
 
-const REVISION_ID_RULE: &str =
-    "a revision id is one or more ASCII letters and digits (the CLI makes 12 hex digits)";
+const REVISION_ID_RULE: &str = "a revision id is 1 to 64 ASCII letters and digits, other than \
+     `head`, `heads` and `base` (the CLI makes 12 hex digits)";
+
+/// Words the target grammar owns: no revision or label may be called so.
+const RESERVED: &[&str] = &["head", "heads", "base"];
 
 /// Revision ids are letters and digits only, so that they never collide with
-/// the target grammar (`+N`, `-N`, `@`, `:`) or the file name's `_`.
+/// the target grammar (`+N`, `-N`, `@`, `:`) or the file name's `_`; at most
+/// 64 of them, the history table's column.
 pub fn is_revision_id(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric())
+    !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
+        && !RESERVED.contains(&text)
 }
 
 /// Branch labels are letters, digits and `_`, starting with a letter (no
 /// `-`, which the target grammar reads as `<label>-N`).
 pub fn is_label(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_alphabetic())
+    !RESERVED.contains(&text)
+        && text.starts_with(|c: char| c.is_ascii_alphabetic())
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -299,7 +330,7 @@ fn id_list(value: &str, kind: ListOf) -> Result<Vec<Text>, String> {
                 _ if item.is_empty() => "an empty entry in the comma-separated list".to_string(),
                 ListOf::Revisions => format!("`{item}` is not a revision id; {REVISION_ID_RULE}"),
                 ListOf::Labels => format!(
-                    "`{item}` is not a label: labels are letters, digits and `_`, starting with a letter"
+                    "`{item}` is not a label: labels are letters, digits and `_`, starting with a letter, other than `head`, `heads` and `base`"
                 ),
             });
         }

@@ -699,3 +699,58 @@ fn non_ascii_text_is_fine_in_messages_and_sql() {
     assert_eq!(r.message, "café ☕ naïve");
     assert_eq!(r.up_sql, "INSERT INTO t VALUES ('日本語');");
 }
+
+#[test]
+fn a_marker_with_a_space_after_the_colon_is_a_marker() {
+    let text = "-- revision: 3f2a9c1b7d4e\n-- migrate:up\nSELECT 1;\n-- migrate: down\nSELECT 2;\n";
+    assert_eq!(parse_ok(FILE, text).down_sql.as_deref(), Some("SELECT 2;"));
+}
+
+#[test]
+fn a_near_miss_section_marker_is_an_error_not_a_comment() {
+    // As a comment, `--migrate:down` would fold the revert into the upgrade.
+    for (written, expected) in [
+        ("--migrate:down", "-- migrate:down"),
+        ("-- Migrate:down", "-- migrate:down"),
+        ("  -- migrate:down", "-- migrate:down"),
+    ] {
+        let text = format!(
+            "-- revision: 3f2a9c1b7d4e\n\n-- migrate:up\nCREATE TABLE t (id int);\n{written}\nDROP TABLE t;\n"
+        );
+        let errors = parse_err(FILE, &text);
+        assert_eq!(
+            errors,
+            [LoadError::MalformedSectionMarker {
+                file: s(FILE),
+                line: 5,
+                written: s(written.trim()),
+                expected: s(expected),
+            }],
+            "{written}"
+        );
+        assert!(errors[0]
+            .to_string()
+            .contains("write it exactly as `-- migrate:down`"));
+    }
+}
+
+#[test]
+fn revision_ids_are_at_most_64_characters_and_not_target_words() {
+    let long = "a".repeat(65);
+    for id in [long.as_str(), "head", "heads", "base"] {
+        let text = format!("-- revision: {id}\n-- migrate:up\nSELECT 1;\n");
+        let errors = parse_err(&format!("migrations/{id}_x.sql"), &text);
+        assert!(
+            matches!(&errors[0], LoadError::InvalidValue { key, .. } if key == "revision"),
+            "{id}: {errors:#?}"
+        );
+    }
+    let id = "b".repeat(64);
+    let text = format!("-- revision: {id}\n-- migrate:up\nSELECT 1;\n");
+    assert_eq!(parse_ok(&format!("migrations/{id}_x.sql"), &text).id, id);
+    let labelled = "-- revision: abc\n-- branch_labels: head\n-- migrate:up\nSELECT 1;\n";
+    assert!(matches!(
+        &parse_err("migrations/abc_x.sql", labelled)[0],
+        LoadError::InvalidValue { key, .. } if key == "branch_labels"
+    ));
+}

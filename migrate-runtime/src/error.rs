@@ -78,7 +78,7 @@ pub enum Error {
     },
 
     /// A revision's SQL failed.
-    #[error("revision `{revision}` ({file}) failed: {source}; {aftermath}")]
+    #[error("revision `{revision}` ({file}) failed: {source}{}; {aftermath}", transaction_hint(.source))]
     RevisionFailed {
         /// The revision id.
         revision: String,
@@ -151,6 +151,21 @@ impl std::fmt::Display for Aftermath {
                  then follow the instructions the next run gives"
             }
         })
+    }
+}
+
+/// For statements a database refuses to run in a transaction block
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER TYPE ... ADD VALUE` on
+/// older servers): the header line that fixes it.
+fn transaction_hint(source: &sqlx::Error) -> &'static str {
+    let message = source.to_string();
+    if message.contains("cannot run inside a transaction block")
+        || message.contains("cannot be executed within a pipeline")
+        || message.contains("cannot VACUUM from within a transaction")
+    {
+        " (add `-- transaction: false` to the file's header: this statement cannot run in a transaction)"
+    } else {
+        ""
     }
 }
 

@@ -9,7 +9,7 @@ use sqlx::Pool;
 
 use migrate_core::{
     plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
-    RevisionGraph, RevisionSet, Target,
+    RevisionGraph, RevisionSet, StampPlan, Target,
 };
 
 use crate::backend::Backend;
@@ -254,6 +254,27 @@ impl Runner {
     /// what requires it. Also the way out of a half-applied revision: rows
     /// left pending are cleared first.
     pub async fn stamp<DB: Backend>(&self, pool: &Pool<DB>, target: &str) -> Result<Report, Error> {
+        self.stamp_locked(pool, target, false).await
+    }
+
+    /// Like [`stamp`](Self::stamp), after forgetting every history row,
+    /// known to this build or not (`migrate stamp --purge`): the way out of
+    /// a history written by another build or edited by hand. One batch,
+    /// under the lock.
+    pub async fn stamp_purge<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        self.stamp_locked(pool, target, true).await
+    }
+
+    async fn stamp_locked<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+        target: &str,
+        purge: bool,
+    ) -> Result<Report, Error> {
         let target = Target::parse(target)?;
         let graph = self.graph()?;
         let table = self.table()?;
@@ -263,47 +284,62 @@ impl Runner {
             session.create_history_table().await?;
             let rows = session.read().await?.unwrap_or_default();
             let checked = CheckedHistory::new(&self.revisions, &rows);
-            if !checked.unknown.is_empty() && !self.ignore_unknown {
+            if !purge && !checked.unknown.is_empty() && !self.ignore_unknown {
                 return Err(Error::UnknownRevisions {
                     revisions: checked.unknown.clone(),
                 });
             }
-            let applied = checked.applied_set(&graph)?;
-            let plan = plan_stamp(&graph, &applied, &target)?;
-            // Rows left pending by a failed run go first: stamping is how a
-            // half-applied revision is resolved.
-            let forget: Vec<&str> = checked
-                .half_applied
-                .iter()
-                .map(|&index| self.revisions[index].id.as_ref())
-                .chain(plan.delete.iter().map(|r| r.id.as_ref()))
-                .collect();
-            let wrap = session.revision_wrap(false);
-            session
-                .execute(&DB::DIALECT.stamp_batch(&table, &forget, &plan.insert, wrap))
-                .await?;
-            let step = |r: &&Revision| StepReport {
-                revision: r.id.to_string(),
-                message: r.message.to_string(),
-                duration: Duration::ZERO,
-            };
-            let direction = if plan.insert.is_empty() && !plan.delete.is_empty() {
-                Direction::Downgrade
+            // A history with gaps is one of the things a stamp repairs, so
+            // the applied set is taken as it is, not checked for closure.
+            let applied = if purge {
+                graph.empty_set()
             } else {
-                Direction::Upgrade
+                self.applied_ignoring_gaps(&graph, &checked)
             };
-            Ok(Report {
-                direction,
-                steps: plan
-                    .delete
+            let plan = plan_stamp(&graph, &applied, &target)?;
+            let forget: Vec<&str> = if purge {
+                rows.iter().map(|row| row.revision.as_str()).collect()
+            } else {
+                // Rows left pending by a failed run go first: stamping is
+                // how a half-applied revision is resolved.
+                checked
+                    .half_applied
                     .iter()
-                    .chain(plan.insert.iter())
-                    .map(step)
-                    .collect(),
-            })
+                    .map(|&index| self.revisions[index].id.as_ref())
+                    .chain(plan.delete.iter().map(|r| r.id.as_ref()))
+                    .collect()
+            };
+            let wrap = session.revision_wrap(false);
+            let batch = DB::DIALECT.stamp_batch(&table, &forget, &plan.insert, wrap);
+            if let Err(err) = session.execute(&batch).await {
+                session.roll_back(wrap).await;
+                return Err(err);
+            }
+            Ok(stamp_report(&plan))
         }
         .await;
         release(&mut session, result).await
+    }
+
+    /// The applied revisions, checked as a run checks them before doing
+    /// anything: refused when the database has revisions this build does
+    /// not know (unless ignored), a changed file, or a half-applied
+    /// revision. For tools that plan from the database's state, such as
+    /// the CLI's offline scripts. Reads only; takes no lock.
+    pub async fn applied_revisions<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+    ) -> Result<Vec<String>, Error> {
+        let (graph, checked) = self.read_checked(pool).await?;
+        if let Some(refusal) = checked.refusal(&self.revisions, self.ignore_unknown) {
+            return Err(refusal);
+        }
+        let applied = checked.applied_set(&graph)?;
+        Ok(graph
+            .nodes_in(&applied)
+            .into_iter()
+            .map(|node| graph.revision(node).id.to_string())
+            .collect())
     }
 
     /// The applied heads: applied revisions that no applied revision
@@ -400,6 +436,29 @@ impl Runner {
             set.insert(index);
         }
         set
+    }
+}
+
+/// What a stamp did: rows forgotten, then rows recorded.
+fn stamp_report(plan: &StampPlan<'_>) -> Report {
+    let step = |r: &&Revision| StepReport {
+        revision: r.id.to_string(),
+        message: r.message.to_string(),
+        duration: Duration::ZERO,
+    };
+    let direction = if plan.insert.is_empty() && !plan.delete.is_empty() {
+        Direction::Downgrade
+    } else {
+        Direction::Upgrade
+    };
+    Report {
+        direction,
+        steps: plan
+            .delete
+            .iter()
+            .chain(plan.insert.iter())
+            .map(step)
+            .collect(),
     }
 }
 

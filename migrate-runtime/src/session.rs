@@ -52,9 +52,14 @@ impl<DB: Backend> Session<DB> {
     }
 
     pub async fn lock(&mut self, timeout: Duration) -> Result<(), Error> {
-        DB::lock(&mut self.conn, &self.table, timeout).await?;
+        // Marked before the wait: if the run is dropped while the server is
+        // still granting the lock, the connection must be closed, not pooled.
         self.locked = true;
-        Ok(())
+        let result = DB::lock(&mut self.conn, &self.table, timeout).await;
+        if result.is_err() {
+            self.locked = false;
+        }
+        result
     }
 
     /// Releases the lock. Errors are returned, but the connection is closed
@@ -96,8 +101,9 @@ impl<DB: Backend> Session<DB> {
             } else {
                 self.dialect().begin().to_string()
             };
-            self.execute(&begin).await?;
+            // Marked first, for the same reason as the lock.
             self.in_run_transaction = true;
+            self.execute(&begin).await?;
         }
         Ok(())
     }
@@ -125,7 +131,9 @@ impl<DB: Backend> Session<DB> {
         };
         self.in_run_transaction = false;
         if let Err(err) = DB::execute(&mut self.conn, &sql).await {
+            // Whatever is still open must not reach the pool's next user.
             tracing::debug!(%err, "rollback after a failed revision");
+            self.conn.close_on_drop();
         }
     }
 

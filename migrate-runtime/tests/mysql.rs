@@ -29,6 +29,8 @@ database_tests!(MySql, support::mysql;
     status_and_current,
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,
+    stamp_purge_forgets_unknown_rows,
+    stamp_repairs_a_history_with_gaps,
 );
 
 /// A no-op run sends one COM_QUERY, the history read, and no GET_LOCK.

@@ -35,6 +35,8 @@ database_tests!(Postgres, support::postgres;
     status_and_current,
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,
+    stamp_purge_forgets_unknown_rows,
+    stamp_repairs_a_history_with_gaps,
 );
 
 /// A no-op run sends one simple query, the history read, and takes no
@@ -229,4 +231,30 @@ async fn killed_mid_revision_while_the_server_finishes_it() {
     };
     let report = kill_in_rev2_then_run_again(&db, "migrate_test.sleep=2").await;
     assert_eq!(report.revisions(), ["rev3"]);
+}
+
+/// `CREATE INDEX CONCURRENTLY` in a revision that runs in a transaction
+/// fails, and the error says which header line fixes it.
+#[tokio::test]
+async fn a_statement_that_refuses_transactions_gets_the_header_hint() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let runner = support::runner(vec![
+        creates("rev1", "", "cic"),
+        rev(
+            "rev2",
+            "rev1",
+            "CREATE INDEX CONCURRENTLY cic_id ON cic (id)",
+            "DROP INDEX cic_id",
+        ),
+    ]);
+    let error = runner
+        .run(&db.pool)
+        .await
+        .expect_err("CIC in a transaction must fail");
+    let message = error.to_string();
+    assert!(message.contains("add `-- transaction: false`"), "{message}");
+    assert!(message.contains("migrations/rev2_test.sql"), "{message}");
+    assert_eq!(history(&db.pool).await, support::applied(&["rev1"]));
 }

@@ -26,6 +26,8 @@ database_tests!(Sqlite, support::sqlite;
     status_and_current,
     non_transactional_failure_leaves_marker,
     half_applied_resolved_as_told,
+    stamp_purge_forgets_unknown_rows,
+    stamp_repairs_a_history_with_gaps,
 );
 
 /// Known limitation: SQLite's lock is its write transaction, which a

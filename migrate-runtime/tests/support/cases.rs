@@ -1009,3 +1009,57 @@ fn assert_one_read(report: &Report, log: &[Sent], boot: &str) {
         "{boot}: {log:#?}"
     );
 }
+
+/// `stamp_purge` is the way out of a history written by a newer build:
+/// `stamp` refuses the unknown rows, the purge forgets them in the same
+/// locked batch and records the target; `applied_revisions` refuses and
+/// then reports as a run would.
+pub async fn stamp_purge_forgets_unknown_rows<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    ok(runner(chain(4)).run(pool).await, "run with the newer build");
+    let older = runner(chain(3));
+    let refused = err(older.applied_revisions(pool).await, "applied_revisions");
+    assert!(
+        matches!(refused, Error::UnknownRevisions { .. }),
+        "{refused}"
+    );
+    let refused = err(older.stamp(pool, "head").await, "stamp head");
+    assert!(
+        matches!(refused, Error::UnknownRevisions { .. }),
+        "{refused}"
+    );
+
+    let report = ok(older.stamp_purge(pool, "rev3").await, "stamp --purge rev3");
+    assert_eq!(ran(&report), ["rev1", "rev2", "rev3"]);
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
+    assert_eq!(
+        ok(older.applied_revisions(pool).await, "applied_revisions"),
+        ["rev1", "rev2", "rev3"]
+    );
+    assert!(ok(older.run(pool).await, "run after the purge").is_empty());
+}
+
+/// A history with a gap (a row deleted by hand) stops runs with
+/// `InconsistentHistory`, whose advice is `migrate stamp`: the stamp must
+/// accept that history to repair it.
+pub async fn stamp_repairs_a_history_with_gaps<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(chain(3));
+    ok(runner.run(pool).await, "run");
+    exec(
+        pool,
+        &format!("DELETE FROM {HISTORY} WHERE revision = 'rev1'"),
+    )
+    .await;
+    let refused = err(runner.run(pool).await, "run with a gap");
+    assert!(
+        matches!(refused, Error::InconsistentHistory { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("migrate stamp"), "{refused}");
+
+    let report = ok(runner.stamp(pool, "head").await, "stamp head");
+    assert_eq!(ran(&report), ["rev1"]);
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
+    assert!(ok(runner.run(pool).await, "run after the stamp").is_empty());
+}
