@@ -232,8 +232,8 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
             None => None,
         };
         selected.retain(|&node| {
-            upto.as_ref().map_or(true, |set| set.contains(node))
-                && from.as_ref().map_or(true, |set| !set.contains(node))
+            upto.as_ref().is_none_or(|set| set.contains(node))
+                && from.as_ref().is_none_or(|set| !set.contains(node))
         });
     }
     selected.reverse();
