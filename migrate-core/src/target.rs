@@ -211,6 +211,66 @@ pub fn resolve_head(graph: &RevisionGraph<'_>) -> Result<Option<usize>, PlanErro
     }
 }
 
+/// One point of the graph, as a target that names one resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    /// Before the first revision (`base`, or `head` of an empty graph).
+    Base,
+    /// Before this root: `<rev>-N` one step past the root it reaches. In
+    /// a graph of one root this is the same state as [`Point::Base`]; past
+    /// the root of an independent (labelled) branch it is "none of that
+    /// branch", which must not take the other branches down as `base` would.
+    BeforeRoot(usize),
+    /// A revision.
+    Revision(usize),
+}
+
+impl Point {
+    /// The revision, if the point is one.
+    pub fn node(self) -> Option<usize> {
+        match self {
+            Point::Revision(node) => Some(node),
+            Point::Base | Point::BeforeRoot(_) => None,
+        }
+    }
+}
+
+/// Resolves a target that names one point of the graph: `base`, `head`,
+/// an id, a unique prefix, a label, `<label>@head`, `<rev>+N`, `<rev>-N`.
+/// `Ok(None)` for `heads` and `+N` / `-N`, which name a set, or a point
+/// that depends on a database's state; the caller says what it wanted.
+///
+/// This is the rule planning uses ([`crate::plan_upgrade`] and the others
+/// reach the same point for these targets), for tools that need the point
+/// itself: `migrate show <rev>`, `migrate revision --head <rev>`.
+pub fn resolve_point(
+    graph: &RevisionGraph<'_>,
+    target: &Target,
+) -> Result<Option<Point>, PlanError> {
+    Ok(Some(match target {
+        Target::Base => Point::Base,
+        Target::Head => match resolve_head(graph)? {
+            Some(head) => Point::Revision(head),
+            None => Point::Base,
+        },
+        Target::Revision(name) => Point::Revision(resolve_revision(graph, name)?),
+        Target::BranchHead(label) => Point::Revision(resolve_branch_head(graph, label)?),
+        Target::FromRevision { revision, steps } => {
+            let given = target.to_string();
+            let start = resolve_revision(graph, revision)?;
+            match walk(graph, &given, start, *steps)? {
+                Some(node) => Point::Revision(node),
+                // One step short of the walk is the root it went past.
+                None => match walk(graph, &given, start, steps + 1)? {
+                    Some(root) => Point::BeforeRoot(root),
+                    None => Point::Base,
+                },
+            }
+        }
+        Target::Heads | Target::Relative(_) => return Ok(None),
+    }))
+}
+
 /// Walks `steps` revisions from `start` along `revises` (children for a
 /// positive count, parents for a negative one). `None` means past the root.
 pub fn walk(

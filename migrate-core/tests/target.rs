@@ -3,8 +3,10 @@
 mod common;
 
 use common::{graph, rev, RevExt};
-use migrate_core::target::{resolve_branch_head, resolve_head, resolve_revision, walk};
-use migrate_core::{PlanError, Range, Target};
+use migrate_core::target::{
+    resolve_branch_head, resolve_head, resolve_point, resolve_revision, walk, Point,
+};
+use migrate_core::{plan_downgrade, plan_upgrade, PlanError, Range, Target};
 
 fn t(text: &str) -> Target {
     Target::parse(text).unwrap_or_else(|e| panic!("`{text}` should parse: {e}"))
@@ -343,4 +345,93 @@ fn walking_along_revises() {
         }
     );
     assert!(err.to_string().contains("name the revision instead"));
+}
+
+#[test]
+fn targets_that_name_one_point_resolve_as_planning_does() {
+    // a ─ b ─ c   (main line)
+    // s1 ─ s2     (s1 labelled `side`: an independent root)
+    let revisions = vec![
+        rev("a"),
+        rev("b").revises(&["a"]),
+        rev("c").revises(&["b"]),
+        rev("s1").labels(&["side"]),
+        rev("s2").revises(&["s1"]),
+    ];
+    let g = graph(&revisions);
+    let node = |id: &str| g.node(id).unwrap();
+    let point = |text: &str| resolve_point(&g, &t(text));
+    assert_eq!(point("base"), Ok(Some(Point::Base)));
+    assert_eq!(point("c"), Ok(Some(Point::Revision(node("c")))));
+    assert_eq!(point("side"), Ok(Some(Point::Revision(node("s1")))));
+    assert_eq!(point("side@head"), Ok(Some(Point::Revision(node("s2")))));
+    assert_eq!(point("a+2"), Ok(Some(Point::Revision(node("c")))));
+    assert_eq!(point("c-1"), Ok(Some(Point::Revision(node("b")))));
+    // One step past a root is "before that root", not `base`: planning
+    // takes only that root's branch down.
+    assert_eq!(point("c-3"), Ok(Some(Point::BeforeRoot(node("a")))));
+    assert_eq!(point("s2-2"), Ok(Some(Point::BeforeRoot(node("s1")))));
+    assert_eq!(point("s2-2").unwrap().unwrap().node(), None);
+    assert!(matches!(point("c-4"), Err(PlanError::OutOfRange { .. })));
+    assert!(matches!(
+        point("head"),
+        Err(PlanError::MultipleHeads { .. })
+    ));
+    assert!(matches!(
+        point("zz"),
+        Err(PlanError::UnknownRevision { .. })
+    ));
+    // Sets, or points that depend on a database's state.
+    assert_eq!(point("heads"), Ok(None));
+    assert_eq!(point("+1"), Ok(None));
+    assert_eq!(point("-1"), Ok(None));
+
+    // The same points as the plans reach: upgrading from nothing applies
+    // the point and what it requires; downgrading from everything leaves
+    // exactly that.
+    let everything = g.set_of(["a", "b", "c", "s1", "s2"]).0;
+    for text in [
+        "base",
+        "c",
+        "side",
+        "side@head",
+        "a+2",
+        "c-1",
+        "c-3",
+        "s2-2",
+    ] {
+        let target = t(text);
+        let wanted: Vec<usize> = match point(text).unwrap().unwrap() {
+            Point::Revision(n) => g.nodes_in(&g.ancestors_inclusive(&[n])),
+            Point::Base | Point::BeforeRoot(_) => Vec::new(),
+        };
+        let up = plan_upgrade(&g, &g.empty_set(), &target).unwrap();
+        let up: Vec<usize> = up.steps.iter().map(|r| g.node(&r.id).unwrap()).collect();
+        assert_eq!(up, wanted, "upgrade to `{text}`");
+
+        let down = plan_downgrade(&g, &everything, &target).unwrap();
+        let mut left = everything.clone();
+        for r in &down.steps {
+            left.remove(g.node(&r.id).unwrap());
+        }
+        let expected: Vec<usize> = match point(text).unwrap().unwrap() {
+            Point::Base => Vec::new(),
+            Point::BeforeRoot(root) => {
+                let gone = g.descendants_inclusive(&[root]);
+                g.nodes_in(&everything)
+                    .into_iter()
+                    .filter(|&n| !gone.contains(n))
+                    .collect()
+            }
+            Point::Revision(n) => {
+                let below = g.descendants_inclusive(&[n]);
+                let keep = g.ancestors_inclusive(&[n]);
+                g.nodes_in(&everything)
+                    .into_iter()
+                    .filter(|&m| keep.contains(m) || !below.contains(m))
+                    .collect()
+            }
+        };
+        assert_eq!(g.nodes_in(&left), expected, "downgrade to `{text}`");
+    }
 }
