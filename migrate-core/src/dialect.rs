@@ -69,6 +69,10 @@ pub const STATE_APPLIED: &str = "applied";
 /// back (MySQL DDL, `transaction: false`): it stays behind if that SQL fails
 /// or the process dies, and the next run refuses until someone looks.
 pub const STATE_PENDING: &str = "pending";
+/// The `state` of a history row whose down SQL started: like
+/// [`STATE_PENDING`], left behind when that SQL cannot be rolled back and
+/// fails, so the next run knows which way the revision was going.
+pub const STATE_REVERTING: &str = "reverting";
 
 impl Dialect {
     /// `CREATE TABLE IF NOT EXISTS` for the history table.
@@ -179,7 +183,7 @@ impl Dialect {
     pub fn downgrade_batch(self, table: &HistoryTable, revision: &Revision, wrap: Wrap) -> String {
         join_batch(vec![
             wrap.begin(self),
-            self.mark_pending(table, &revision.id),
+            self.mark_reverting(table, &revision.id),
             strip_terminator(revision.down_sql.as_deref().unwrap_or_default()).to_string(),
             self.delete_row(table, &revision.id),
             wrap.commit(),
@@ -225,11 +229,11 @@ impl Dialect {
 
     /// Marks an applied row pending before a downgrade that cannot be rolled
     /// back runs.
-    pub fn mark_pending(self, table: &HistoryTable, id: &str) -> String {
+    pub fn mark_reverting(self, table: &HistoryTable, id: &str) -> String {
         format!(
             "UPDATE {} SET state = {} WHERE revision = {}",
             table.quoted(self),
-            self.literal(STATE_PENDING),
+            self.literal(STATE_REVERTING),
             self.literal(id),
         )
     }

@@ -50,10 +50,17 @@ pub enum Error {
     /// A revision that cannot be rolled back (MySQL DDL, `transaction:
     /// false`) started on an earlier run and did not finish.
     #[error(
-        "revision `{revision}` ({file}) started on an earlier run and did not finish, \
-         so some of its statements may have taken effect; nothing was run. \
-         Inspect the database, then either complete the change by hand and run `migrate stamp {revision}`, \
-         or undo it by hand and run `migrate stamp {before}`; then run again"
+        "{} of revision `{revision}` ({file}) started on an earlier run and did not finish, \
+         so some of its statements may have taken effect; nothing was run. Inspect the database, then either {}; \
+         then run again",
+        if *.reverting { "the downgrade" } else { "the upgrade" },
+        if *.reverting {
+            format!("finish the revert by hand and run `migrate stamp {before}`, \
+                     or restore what it removed and run `migrate stamp {revision}`")
+        } else {
+            format!("complete the change by hand and run `migrate stamp {revision}`, \
+                     or undo it by hand and run `migrate stamp {before}`")
+        }
     )]
     HalfApplied {
         /// The revision id.
@@ -63,6 +70,8 @@ pub enum Error {
         /// The stamp target that forgets it and nothing else (`base`, its
         /// parent, or another applied revision nothing applied requires).
         before: String,
+        /// Whether it was being downgraded rather than upgraded.
+        reverting: bool,
     },
 
     /// The history says a revision is applied but not one it requires.

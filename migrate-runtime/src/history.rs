@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use migrate_core::dialect::STATE_PENDING;
+use migrate_core::dialect::{STATE_PENDING, STATE_REVERTING};
 use migrate_core::{Revision, RevisionGraph, RevisionSet};
 
 use crate::error::Error;
@@ -30,6 +30,8 @@ pub struct CheckedHistory {
     pub drifted: Vec<(usize, String)>,
     /// Embedded indices left pending by an earlier run.
     pub half_applied: Vec<usize>,
+    /// Those of `half_applied` that were being downgraded.
+    pub reverting: Vec<usize>,
 }
 
 impl CheckedHistory {
@@ -46,8 +48,11 @@ impl CheckedHistory {
                 checked.unknown.push(row.revision.clone());
                 continue;
             };
-            if row.state == STATE_PENDING {
+            if row.state == STATE_PENDING || row.state == STATE_REVERTING {
                 checked.half_applied.push(index);
+                if row.state == STATE_REVERTING {
+                    checked.reverting.push(index);
+                }
                 continue;
             }
             if !row
@@ -99,6 +104,7 @@ impl CheckedHistory {
                 revision: revision.id.to_string(),
                 file: revision.file.to_string(),
                 before: self.stamp_target_without(revisions, revision),
+                reverting: self.reverting.contains(&index),
             }
         })
     }

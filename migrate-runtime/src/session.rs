@@ -209,7 +209,7 @@ impl<DB: Backend> Session<DB> {
             )
         } else {
             (
-                dialect.mark_pending(&self.table, &revision.id),
+                dialect.mark_reverting(&self.table, &revision.id),
                 revision.down_sql.as_deref().unwrap_or_default(),
                 dialect.delete_row(&self.table, &revision.id),
             )
@@ -219,13 +219,13 @@ impl<DB: Backend> Session<DB> {
         self.execute(&after).await
     }
 
-    /// Whether the revision's history row is pending after a failure: part
-    /// of it was committed (MySQL DDL, `transaction: false`).
+    /// Whether the revision's history row is pending or reverting after a
+    /// failure: part of it was committed (MySQL DDL, `transaction: false`).
     async fn is_pending(&mut self, id: &str) -> bool {
         match self.read().await {
             Ok(Some(rows)) => rows
                 .iter()
-                .any(|row| row.revision == id && row.state == migrate_core::dialect::STATE_PENDING),
+                .any(|row| row.revision == id && row.state != migrate_core::dialect::STATE_APPLIED),
             _ => false,
         }
     }

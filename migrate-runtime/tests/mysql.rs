@@ -31,6 +31,7 @@ database_tests!(MySql, support::mysql;
     half_applied_resolved_as_told,
     stamp_purge_forgets_unknown_rows,
     stamp_repairs_a_history_with_gaps,
+    failing_downgrade_says_which_way_it_was_going,
 );
 
 /// A no-op run sends one COM_QUERY, the history read, and no GET_LOCK.

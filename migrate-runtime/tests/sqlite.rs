@@ -28,6 +28,7 @@ database_tests!(Sqlite, support::sqlite;
     half_applied_resolved_as_told,
     stamp_purge_forgets_unknown_rows,
     stamp_repairs_a_history_with_gaps,
+    failing_downgrade_says_which_way_it_was_going,
 );
 
 /// Known limitation: SQLite's lock is its write transaction, which a

@@ -1063,3 +1063,65 @@ pub async fn stamp_repairs_a_history_with_gaps<DB: TestDb>(db: &TestDatabase<DB>
     assert_eq!(history(pool).await, applied(&["rev1", "rev2", "rev3"]));
     assert!(ok(runner.run(pool).await, "run after the stamp").is_empty());
 }
+
+/// A downgrade that fails after its first statement: rolled back where DDL
+/// is transactional; on MySQL the row is left `reverting`, and the next run
+/// says it was a downgrade and how to finish it (stamp below it), which
+/// works.
+pub async fn failing_downgrade_says_which_way_it_was_going<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(vec![
+        creates("rev1", "", "d1"),
+        rev(
+            "rev2",
+            "rev1",
+            "CREATE TABLE d2 (id INTEGER)",
+            "DROP TABLE d2;\nINSERT INTO no_such_table VALUES (1);",
+        ),
+    ]);
+    ok(runner.run(pool).await, "run");
+    let error = err(runner.downgrade(pool, "-1").await, "failing downgrade");
+    let Error::RevisionFailed { aftermath, .. } = &error else {
+        panic!("expected RevisionFailed, got {error:?}");
+    };
+    if !DB::IMPLICIT_DDL_COMMIT {
+        assert_eq!(*aftermath, Aftermath::RolledBack, "{error}");
+        assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
+        assert_eq!(existing(pool, &["d1", "d2"]).await, ["d1", "d2"]);
+        return;
+    }
+    assert_eq!(*aftermath, Aftermath::PartiallyApplied, "{error}");
+    assert_eq!(
+        history(pool).await,
+        [
+            ("rev1".to_string(), "applied".to_string()),
+            ("rev2".to_string(), "reverting".to_string())
+        ]
+    );
+    let refusal = err(runner.run(pool).await, "run after the failed downgrade");
+    let message = refusal.to_string();
+    assert!(
+        matches!(&refusal, Error::HalfApplied { reverting: true, before, .. } if before == "rev1"),
+        "{refusal:?}"
+    );
+    assert!(
+        message.starts_with("the downgrade of revision `rev2`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("finish the revert by hand and run `migrate stamp rev1`"),
+        "{message}"
+    );
+    // The DROP went through: the revert is finished by stamping below it.
+    ok(
+        runner.stamp(pool, "rev1").await,
+        "stamp as the message says",
+    );
+    assert_eq!(history(pool).await, applied(&["rev1"]));
+    assert!(
+        ok(runner.downgrade(pool, "base").await, "downgrade base")
+            .steps
+            .len()
+            == 1
+    );
+}
