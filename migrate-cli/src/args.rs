@@ -10,9 +10,13 @@ const AFTER_HELP: &str = "\
 Configuration:
   migrate.toml in the current directory (or the file given with -c) sets the
   migrations directory, the history table, the file name template and the
-  database URL. DATABASE_URL overrides the file's URL; --database-url
-  overrides both. URLs: sqlite://app.db, postgres://user@host/db,
-  mysql://user@host/db (mariadb:// too).
+  database URL. The database URL, first found wins:
+    1. --database-url
+    2. with -c FILE: the file's database_url, then DATABASE_URL
+       without -c:   DATABASE_URL, then ./migrate.toml's database_url
+  (a file named with -c is a deliberate choice: an exported DATABASE_URL
+  must not redirect `migrate -c migrate.prod.toml`). URLs: sqlite://app.db,
+  postgres://user@host/db, mysql://user@host/db (mariadb:// too).
 
 Exit codes:
   0  success
@@ -31,12 +35,13 @@ Exit codes:
 #[command(name = "migrate", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// The configuration file to read instead of ./migrate.toml (one per
-    /// environment, e.g. `-c migrate.prod.toml`).
+    /// environment, e.g. `-c migrate.prod.toml`). Its database_url wins over
+    /// DATABASE_URL.
     #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// The database to work on; overrides DATABASE_URL and the
-    /// configuration file.
+    /// The database to work on; overrides the configuration file and
+    /// DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 

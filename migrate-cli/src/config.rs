@@ -1,6 +1,8 @@
 //! `migrate.toml`: where the migrations are, the history table, how new
 //! files are named, the database. Precedence for the database URL:
-//! `--database-url`, then `DATABASE_URL`, then the file.
+//! `--database-url`; then, for a file named with `-c`, the file's
+//! `database_url` before `DATABASE_URL`; without `-c`, `DATABASE_URL`
+//! before `./migrate.toml`'s.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,7 +59,7 @@ pub struct Config {
 
 impl Config {
     /// Reads `-c <file>` (which must exist) or `./migrate.toml` (which may
-    /// not), then applies `DATABASE_URL` and `--database-url`.
+    /// not), then picks the database URL (see the module documentation).
     pub fn load(explicit: Option<&Path>, url_flag: Option<&str>) -> CliResult<Config> {
         let (file, parsed) = match explicit {
             Some(path) => (Some(path.to_path_buf()), read(path)?),
@@ -97,20 +99,27 @@ impl Config {
                 .map_err(in_file)?;
         check_template_names(&template, &migrations_shown).map_err(in_file)?;
 
+        // `--database-url` wins. Then a file named with `-c` wins over
+        // DATABASE_URL: naming `-c migrate.prod.toml` is the more specific
+        // choice, and a DATABASE_URL exported for development must not send
+        // a production command to the development database. Without `-c`,
+        // DATABASE_URL wins over ./migrate.toml (the usual twelve-factor
+        // override of a checked-in default).
         let env_url = std::env::var("DATABASE_URL")
             .ok()
-            .filter(|url| !url.trim().is_empty());
-        let database_url = if let Some(url) = url_flag {
-            Some(DatabaseUrl::parse(url, "--database-url")?)
-        } else if let Some(url) = env_url {
-            Some(DatabaseUrl::parse(&url, "DATABASE_URL")?)
-        } else if let Some(url) = parsed.database_url {
-            Some(DatabaseUrl::parse(
-                &url,
-                &format!("database_url in {shown_file}"),
-            )?)
-        } else {
-            None
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| (url, "DATABASE_URL".to_string()));
+        let file_url = parsed
+            .database_url
+            .map(|url| (url, format!("database_url in {shown_file}")));
+        let chosen = match (url_flag, explicit.is_some()) {
+            (Some(url), _) => Some((url.to_string(), "--database-url".to_string())),
+            (None, true) => file_url.or(env_url),
+            (None, false) => env_url.or(file_url),
+        };
+        let database_url = match chosen {
+            Some((url, source)) => Some(DatabaseUrl::parse(&url, &source)?),
+            None => None,
         };
 
         Ok(Config {
@@ -209,7 +218,8 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          # with optional UTC date parts %Y %m %d %H %M %S, e.g. \"%Y%m%d_%H%M_<rev>_<slug>\".\n\
          file_template = \"<rev>_<slug>\"\n\
          \n\
-         # The database; DATABASE_URL and --database-url override it.\n\
+         # The database. --database-url overrides it; so does DATABASE_URL, unless\n\
+         # this file is named with -c (then the file wins over DATABASE_URL).\n\
          # sqlite://app.db, postgres://user@host/db, mysql://user@host/db\n\
          {url_line}\n\
          \n\

@@ -201,21 +201,58 @@ fn configuration_per_environment_and_the_url_precedence() {
         "the default config's database was touched"
     );
 
-    // DATABASE_URL overrides the file; --database-url overrides both.
-    project
-        .migrate()
-        .env("DATABASE_URL", &dev.url)
-        .args(["-c", "migrate.prod.toml", "upgrade"])
-        .assert()
-        .success();
-    assert!(dev.client(".tables").contains("app_history"));
-    project
-        .migrate()
-        .env("DATABASE_URL", &dev.url)
-        .args(["upgrade", "--database-url", &flag.url])
-        .assert()
-        .success();
+    // A file named with -c wins over DATABASE_URL: an exported
+    // development URL must not redirect a production command.
+    let env = TestDb::new(Kind::Sqlite, "env");
+    let with_env = |args: &[&str]| {
+        project
+            .migrate()
+            .env("DATABASE_URL", &env.url)
+            .args(args)
+            .assert()
+            .success();
+    };
+    with_env(&["-c", "migrate.prod.toml", "downgrade", "base"]);
+    assert!(!env.sqlite_file().exists(), "DATABASE_URL won over -c");
+    assert_eq!(prod.client("SELECT COUNT(*) FROM app_history;").trim(), "0");
+
+    // Without -c, DATABASE_URL wins over ./migrate.toml.
+    with_env(&["upgrade"]);
+    assert_eq!(env.client("SELECT revision FROM app_history;").trim(), id);
+    assert!(
+        !dev.sqlite_file().exists(),
+        "migrate.toml won over DATABASE_URL"
+    );
+
+    // A -c file without a database_url falls back to DATABASE_URL.
+    std::fs::write(
+        project.path().join("migrate.nourl.toml"),
+        "migrations = \"migrations\"\nhistory_table = \"other_history\"\n",
+    )
+    .unwrap();
+    with_env(&["-c", "migrate.nourl.toml", "stamp", "head"]);
+    assert_eq!(env.client("SELECT revision FROM other_history;").trim(), id);
+
+    // --database-url wins over both, with or without -c.
+    with_env(&["upgrade", "--database-url", &flag.url]);
     assert_eq!(flag.client("SELECT revision FROM app_history;").trim(), id);
+    with_env(&[
+        "-c",
+        "migrate.prod.toml",
+        "stamp",
+        "base",
+        "--database-url",
+        &flag.url,
+    ]);
+    assert_eq!(flag.client("SELECT COUNT(*) FROM app_history;").trim(), "0");
+    assert_eq!(env.client("SELECT revision FROM app_history;").trim(), id);
+
+    // --help says so.
+    let help = project.ok(&["--help"]);
+    assert!(
+        help.contains("with -c FILE: the file's database_url, then DATABASE_URL"),
+        "{help}"
+    );
 }
 
 #[test]
