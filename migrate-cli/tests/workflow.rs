@@ -50,7 +50,12 @@ fn workflow(kind: Kind) {
         text,
         format!(
             "-- revision: {users_id}\n-- revises:\n-- message: create users table\n\
-             -- created: 2026-11-24 10:00:00\n\n-- migrate:up\n\n\n-- migrate:down\n\n"
+             -- created: 2026-11-24 10:00:00\n\
+             --\n\
+             -- Without a down section this revision is irreversible (downgrades stop\n\
+             -- here). To make it reversible, end the file with a `-- migrate:down` line\n\
+             -- followed by the SQL that reverts the up section.\n\
+             \n-- migrate:up\n\n"
         )
     );
     assert_eq!(
@@ -156,6 +161,32 @@ fn workflow(kind: Kind) {
     let status = project.ok(&["status"]);
     assert!(status.contains(&format!("applied  {users_id}")), "{status}");
     assert!(status.contains(&format!("applied  {phone_id}")), "{status}");
+}
+
+#[test]
+fn a_new_revision_is_irreversible_until_its_author_writes_a_down_section() {
+    let db = TestDb::new(Kind::Sqlite, "irreversible");
+    let project = Project::new(Some(&db));
+    let file = project.revision("create t", &[]);
+    let show = project.ok(&["show", "head"]);
+    assert!(show.contains("Reversible:"), "{show}");
+    // The author writes the up SQL where the file says, and nothing else.
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}CREATE TABLE t (id INTEGER);\n")).unwrap();
+    project.ok(&["upgrade"]);
+    let (_, stderr) = project.fails(2, &["downgrade", "base"]);
+    assert!(stderr.contains("no `-- migrate:down` section"), "{stderr}");
+    let has_t = || db.client(".tables").split_whitespace().any(|t| t == "t");
+    assert!(has_t());
+    assert_eq!(db.history().len(), 1, "the row must stay");
+
+    // Following the file's comment makes it reversible.
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\n-- migrate:down\nDROP TABLE t;\n")).unwrap();
+    project.ok(&["repair"]);
+    project.ok(&["downgrade", "base"]);
+    assert!(db.history().is_empty());
+    assert!(!has_t());
 }
 
 #[test]

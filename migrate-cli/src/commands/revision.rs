@@ -318,6 +318,15 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> CliResult {
     Ok(())
 }
 
+/// The comment a new revision's header carries instead of an empty down
+/// section.
+const DOWN_SECTION_HINT: &str = "\
+--
+-- Without a down section this revision is irreversible (downgrades stop
+-- here). To make it reversible, end the file with a `-- migrate:down` line
+-- followed by the SQL that reverts the up section.
+";
+
 /// A revision about to be written.
 struct NewRevision {
     id: String,
@@ -343,7 +352,18 @@ impl NewRevision {
         if !self.depends_on.is_empty() {
             text.push_str(&header_line("depends_on", &self.depends_on.join(", ")));
         }
-        text.push_str("\n-- migrate:up\n\n\n-- migrate:down\n\n");
+        if self.parents.len() > 1 {
+            // A merge has nothing to undo: its empty down section makes it
+            // reversible as it is.
+            text.push_str("\n-- migrate:up\n\n\n-- migrate:down\n\n");
+        } else {
+            // No down section until the author writes one: an empty one
+            // would make a downgrade drop the history row and revert
+            // nothing. The hint is a free comment of the header (no
+            // `-- word:` shape, which the parser reads as a key).
+            text.push_str(DOWN_SECTION_HINT);
+            text.push_str("\n-- migrate:up\n\n");
+        }
         text
     }
 
@@ -446,7 +466,7 @@ fn report_written(ctx: &Context, path: &Path, revision: &Revision) {
         return;
     }
     out.hint(
-        "write the upgrade SQL under `-- migrate:up` and the downgrade under `-- migrate:down`",
+        "write the upgrade SQL under `-- migrate:up`, then a `-- migrate:down` section with the SQL that reverts it (without one, the revision is irreversible)",
     );
 }
 
