@@ -27,7 +27,16 @@ use crate::output::Output;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.color, cli.quiet);
-    match run(cli, out) {
+    let result = run(cli, out).and_then(|()| match output::stdout_failure() {
+        // A closed pipe (`| head`) is not an error; a full disk is: the
+        // output (a script, say) is incomplete.
+        Some(reason) => Err(CliError::new(
+            Exit::Usage,
+            format!("cannot write the output: {reason}; it is incomplete"),
+        )),
+        None => Ok(()),
+    });
+    match result {
         Ok(()) => ExitCode::from(Exit::Ok as u8),
         Err(err) => {
             out.error(&err);

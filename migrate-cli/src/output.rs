@@ -1,7 +1,9 @@
 //! Everything the CLI prints: aligned tables, colour (only on a terminal,
 //! never with NO_COLOR), `--quiet`, JSON, and the `error:` / `hint:` lines.
 
-use std::io::{IsTerminal, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -76,48 +78,54 @@ impl Output {
 
     /// A line of data: printed even with `--quiet`.
     pub fn data(&self, line: &str) {
-        println!("{line}");
+        write_stdout(&format!("{line}\n"));
     }
 
     /// A line about what happened: not printed with `--quiet`.
     pub fn info(&self, line: &str) {
         if !self.quiet {
-            println!("{line}");
+            self.data(line);
         }
     }
 
     /// Lines of data.
     pub fn data_lines(&self, lines: &[String]) {
-        let mut out = std::io::stdout().lock();
+        let mut text = String::new();
         for line in lines {
-            // A closed pipe (`migrate history | head`) is not an error worth
-            // a panic.
-            if writeln!(out, "{line}").is_err() {
-                return;
-            }
+            text.push_str(line);
+            text.push('\n');
         }
+        write_stdout(&text);
+    }
+
+    /// Text as it is (an SQL script), on stdout.
+    pub fn raw(&self, text: &str) {
+        write_stdout(text);
     }
 
     /// Advice on stderr (`hint: ...`), so that stdout stays data; not
     /// printed with `--quiet`.
     pub fn hint(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{}: {text}", paint_if(self.err_color, Paint::DIM, "hint"));
+            write_stderr(&format!(
+                "{}: {text}\n",
+                paint_if(self.err_color, Paint::DIM, "hint")
+            ));
         }
     }
 
     /// A warning on stderr; printed even with `--quiet`.
     pub fn warning(&self, text: &str) {
-        eprintln!(
-            "{}: {text}",
+        write_stderr(&format!(
+            "{}: {text}\n",
             paint_if(self.err_color, Paint::BOLD_YELLOW, "warning")
-        );
+        ));
     }
 
     /// Pretty JSON on stdout.
     pub fn json(&self, value: &impl Serialize) -> Result<(), CliError> {
         let text = serde_json::to_string_pretty(value)?;
-        println!("{text}");
+        self.data(&text);
         Ok(())
     }
 
@@ -139,6 +147,50 @@ impl Output {
             );
         }
     }
+}
+
+/// Set once stdout is found closed (`migrate ... | head -1`): what follows
+/// is not written, and the command carries on to its end, so that a closed
+/// pipe never stops an upgrade half-way.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// A failure to write stdout other than a closed pipe (a full disk): the
+/// output is incomplete, which must not read as success.
+static STDOUT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Writes to stdout without ever panicking (`println!` panics on a closed
+/// pipe). A reader that went away is the reader's business: the rest of
+/// the output is dropped quietly. Any other failure is kept for
+/// [`stdout_failure`].
+fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(err) = result {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if err.kind() != ErrorKind::BrokenPipe {
+            if let Ok(mut failure) = STDOUT_FAILURE.lock() {
+                failure.get_or_insert_with(|| crate::error::io_reason(&err));
+            }
+        }
+    }
+}
+
+/// Writes to stderr, ignoring failures: there is nowhere left to report them.
+fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Why stdout could not be written, when that was not a closed pipe.
+pub fn stdout_failure() -> Option<String> {
+    STDOUT_FAILURE
+        .lock()
+        .ok()
+        .and_then(|failure| failure.clone())
 }
 
 fn paint_if(on: bool, paint: Paint, text: &str) -> String {

@@ -113,12 +113,15 @@ pub fn init(
     if !out.is_quiet() {
         out.data_lines(&done.render(out));
         if let Some(advice) = &advice {
-            println!("{}: {advice}", out.paint(Paint::BOLD_YELLOW, "next"));
+            out.data(&format!(
+                "{}: {advice}",
+                out.paint(Paint::BOLD_YELLOW, "next")
+            ));
         }
-        println!(
+        out.data(&format!(
             "{}: migrate revision -m \"create users table\"",
             out.paint(Paint::BOLD, "then")
-        );
+        ));
     }
     Ok(())
 }

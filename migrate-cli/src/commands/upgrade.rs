@@ -171,9 +171,7 @@ async fn apply<DB: Backend>(
     let progress = Arc::new(Progress::new({
         let line = line.clone();
         move |id, ms| {
-            if !out.is_quiet() {
-                println!("{}", line(id, ms));
-            }
+            out.info(&line(id, ms));
         }
     }));
     let dispatch = tracing::Dispatch::new(Arc::clone(&progress));
