@@ -226,8 +226,9 @@ pub struct StampArgs {
     #[arg(allow_hyphen_values = true, value_name = "TARGET")]
     pub target: String,
 
-    /// Empty the history table first (for a database whose history names
-    /// revisions this directory does not know).
+    /// Forget every history row, known to this directory or not, and
+    /// record the target, in one step under the lock (for a database whose
+    /// history names revisions this directory does not know).
     #[arg(long)]
     pub purge: bool,
 }

@@ -99,11 +99,16 @@ async fn apply<DB: Backend>(
         Direction::Downgrade => ("reverted", "downgrade"),
     };
 
-    let status = runner.status(pool).await?;
     let graph = runner.graph()?;
-    // When the history is not clean the runner refuses, with its own
-    // message: no plan is shown then, the run below reports the refusal.
-    let planned: Option<Plan<'_>> = match clean_applied_set(&graph, &status) {
+    // When the history is not one a run accepts, the runner refuses with
+    // its own message: no plan is shown then, the run below reports the
+    // refusal.
+    let applied = runner
+        .applied_revisions(pool)
+        .await
+        .ok()
+        .map(|ids| graph.set_of(ids.iter().map(String::as_str)).0);
+    let planned: Option<Plan<'_>> = match applied {
         Some(applied) => {
             let parsed = Target::parse(target)?;
             Some(match direction {
@@ -254,19 +259,32 @@ async fn stamp_on<DB: Backend>(
     args: &StampArgs,
 ) -> CliResult {
     let out = ctx.out;
+    let before_status = runner.status(pool).await?;
+    let before = applied_ids(&before_status);
     if args.purge {
-        purge(ctx, pool).await?;
+        // Every row goes, known or not, and the target is recorded: one
+        // batch under the lock.
+        runner.stamp_purge(pool, &args.target).await?;
         out.info(&format!(
             "{} the history table {}",
             out.paint(Paint::YELLOW, "emptied"),
             ctx.config.history_table
         ));
+    } else {
+        runner.stamp(pool, &args.target).await?;
     }
-    let before = applied_ids(&runner.status(pool).await?);
-    runner.stamp(pool, &args.target).await?;
     let after = applied_ids(&runner.status(pool).await?);
     let graph = runner.graph()?;
     let mut table = Table::new().indent(2);
+    if args.purge {
+        for id in &before_status.unknown {
+            table.row(vec![
+                Cell::styled("forgotten", Paint::YELLOW),
+                Cell::styled(id.clone(), Paint::CYAN),
+                Cell::styled("(not in the migrations directory)", Paint::DIM),
+            ]);
+        }
+    }
     for revision in graph.topological() {
         let id = revision.id.to_string();
         let change = match (before.contains(&id), after.contains(&id)) {
@@ -300,24 +318,6 @@ fn applied_ids(status: &Status) -> Vec<String> {
         .filter(|r| r.state != RevisionState::Pending)
         .map(|r| r.revision.clone())
         .collect()
-}
-
-/// `stamp --purge`: empties the history table (creating it if needed), so
-/// that rows this directory does not know stop blocking the stamp.
-async fn purge<DB: Backend>(ctx: &Context, pool: &Pool<DB>) -> CliResult {
-    let table = HistoryTable::new(&ctx.config.history_table).map_err(CliError::usage)?;
-    let sql = format!(
-        "{};\nDELETE FROM {}",
-        DB::DIALECT.create_history(&table),
-        table.quoted(DB::DIALECT)
-    );
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(|err| crate::error::database_error(&err))?;
-    DB::execute(&mut conn, &sql)
-        .await
-        .map_err(|err| crate::error::database_error(&err))
 }
 
 /// `--sql`: prints the script instead of running it.
