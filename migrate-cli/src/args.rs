@@ -183,7 +183,8 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// `head`, `heads`, `+N`, a revision id or prefix, `<rev>+N`,
-    /// `<label>@head`; with --sql also a range `from:to` (e.g. `base:head`).
+    /// `<label>@head`; with --sql also a range `from:to` (e.g. `base:head`;
+    /// `current:head` and `-1:head` start from the database's state).
     #[arg(
         default_value = "heads",
         allow_hyphen_values = true,
@@ -206,7 +207,8 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args)]
 pub struct DowngradeArgs {
     /// `-N`, `base`, a revision id or prefix, `<rev>-N`; with --sql also a
-    /// range `from:to` (e.g. `head:base`).
+    /// range `from:to` (e.g. `head:base`; `current:base` starts from the
+    /// database's state).
     #[arg(allow_hyphen_values = true, value_name = "TARGET")]
     pub target: String,
 
@@ -281,7 +283,10 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only revisions in `from:to` (from exclusive, to inclusive; either
-    /// side may be left out), e.g. `-r base:head`, `-r 1a2b:`.
+    /// side may be left out), e.g. `-r base:head`, `-r 1a2b:`. `current` is
+    /// the database's state, and a start of `-N` / `+N` counts from it
+    /// (`-r -3:` the last three applied and what is pending, `-r current:`
+    /// what is pending); an end of `+N` / `-N` counts from the start.
     #[arg(short = 'r', long, allow_hyphen_values = true, value_name = "RANGE")]
     pub rev_range: Option<String>,
 

@@ -304,3 +304,89 @@ fn stamp_records_and_forgets_without_running_sql() {
     assert!(stamp.contains("forgotten  a00000000001"), "{stamp}");
     assert!(project.ok(&["current"]).starts_with("base"));
 }
+
+/// a <- b <- c <- d, the database at c; c has no down section.
+fn chain_at_c(db: Option<&TestDb>) -> Project {
+    let project = Project::new(db);
+    for (id, message) in [
+        ("a00000000001", "create a"),
+        ("b00000000001", "create b"),
+        ("c00000000001", "create c"),
+        ("d00000000001", "create d"),
+    ] {
+        let file = project.revision(message, &["--rev-id", id]);
+        let table = &message[7..];
+        let down = format!("DROP TABLE {table};");
+        let down = (id != "c00000000001").then_some(down.as_str());
+        fill(
+            &file,
+            &format!("CREATE TABLE {table} (id INTEGER);"),
+            down,
+            &[],
+        );
+    }
+    if db.is_some() {
+        project.ok(&["upgrade", "c00000000001"]);
+    }
+    project
+}
+
+#[test]
+fn history_ranges_count_from_the_database_and_take_current() {
+    let db = TestDb::new(Kind::Sqlite, "relative");
+    let project = chain_at_c(Some(&db));
+    let ids = |range: &str| -> Vec<String> {
+        json(&project, &["history", "-r", range])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["revision"].as_str().unwrap()[..1].to_string())
+            .collect()
+    };
+    // `-1` is one below the database's state, whatever the down sections.
+    assert_eq!(ids("-1:"), ["d", "c"]);
+    assert_eq!(ids("-2:current"), ["c", "b"]);
+    assert_eq!(ids("current:"), ["d"]);
+    assert_eq!(ids("current:head"), ["d"]);
+    assert_eq!(ids("base:current"), ["c", "b", "a"]);
+    assert!(ids("+1:").is_empty());
+    // An end of `+N` counts from the start.
+    assert_eq!(ids("current:+1"), ["d"]);
+    assert_eq!(ids("base:+2"), ["b", "a"]);
+    let (_, stderr) = project.fails(2, &["history", "-r", "-4:"]);
+    assert!(stderr.contains("`-4` goes 4 step(s)"), "{stderr}");
+
+    // Without a database, `current` and relative starts say what is missing.
+    let offline = chain_at_c(None);
+    for range in ["-1:", "current:head", "base:current"] {
+        let (_, stderr) = offline.fails(2, &["history", "-r", range]);
+        assert!(
+            stderr.contains("counts from the database's current state")
+                && stderr.contains("no database is configured"),
+            "{range}: {stderr}"
+        );
+        assert!(stderr.contains("hint: give --database-url"), "{stderr}");
+    }
+    // Ranges of revisions need none.
+    assert!(offline
+        .ok(&["history", "-r", "base:+2"])
+        .contains("b00000000001"));
+}
+
+#[test]
+fn show_and_merge_resolve_targets_as_planning_does() {
+    let db = TestDb::new(Kind::Sqlite, "points");
+    let project = chain_at_c(Some(&db));
+    let show = project.ok(&["show", "d0-2"]);
+    let words = show.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("Rev: b00000000001"), "{show}");
+    let (_, stderr) = project.fails(2, &["show", "d0-4"]);
+    assert!(
+        stderr.contains("`d0-4` is the state before the root `a00000000001`"),
+        "{stderr}"
+    );
+    let (_, stderr) = project.fails(2, &["show", "heads"]);
+    assert!(stderr.contains("does not name one revision"), "{stderr}");
+    let (_, stderr) = project.fails(2, &["merge", "d0", "a0-1"]);
+    assert!(stderr.contains("a merge joins heads"), "{stderr}");
+}

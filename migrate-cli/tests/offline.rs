@@ -236,3 +236,83 @@ fn offline_errors_say_what_to_give() {
     );
     assert!(stderr.contains("no `-- migrate:down` section"), "{stderr}");
 }
+
+#[test]
+fn ranges_may_start_from_the_database() {
+    let fx = fixture(Kind::Sqlite, None);
+    let db = TestDb::new(Kind::Sqlite, "from_current");
+    let [first, second, third] = [&fx.ids[0], &fx.ids[1], &fx.ids[2]];
+    fx.online(&db, &["upgrade", first]);
+    let script = |range: &str| {
+        fx.project
+            .ok(&["--database-url", &db.url, "upgrade", range, "--sql"])
+    };
+    let rest = script("current:head");
+    assert!(!rest.contains(&format!("-> {first}:")), "{rest}");
+    assert!(rest.contains(&format!("-> {second}:")), "{rest}");
+    assert!(rest.contains(&format!("-> {third}:")), "{rest}");
+    let again = script("-1:head");
+    assert!(again.contains(&format!("base -> {first}:")), "{again}");
+    let upto = script("base:current");
+    assert!(upto.contains(&format!("base -> {first}:")), "{upto}");
+    assert!(!upto.contains(&format!("-> {second}:")), "{upto}");
+    // Applied by hand, `current:head` leaves the database at head.
+    db.client(&rest);
+    assert!(fx
+        .project
+        .ok(&["--database-url", &db.url, "check"])
+        .contains("ok:"));
+
+    // Without a database, a start from it is refused with what to give.
+    let (_, stderr) = fx.project.fails(
+        2,
+        &["upgrade", "current:head", "--sql", "--dialect", "sqlite"],
+    );
+    assert!(stderr.contains("no database is configured"), "{stderr}");
+    assert!(
+        stderr.contains("migrate upgrade base:head --sql"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_success() {
+    let fx = fixture(Kind::Sqlite, None);
+    // `migrate upgrade base:head --sql | head -1`, with the reader gone
+    // before the first line.
+    let (code, stderr) =
+        fx.project
+            .with_stdout_closed(&["upgrade", "base:head", "--sql", "--dialect", "sqlite"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    for args in [&["history"][..], &["history", "--json"], &["heads", "-v"]] {
+        let (code, stderr) = fx.project.with_stdout_closed(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    // An upgrade whose progress cannot be shown still runs to the end.
+    let db = TestDb::new(Kind::Sqlite, "closed_stdout");
+    let (code, stderr) =
+        fx.project
+            .with_stdout_closed(&["--database-url", &db.url, "upgrade", "head"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(db.history().len(), 3);
+
+    // Any other failure to write is an error: the script is incomplete.
+    if std::path::Path::new("/dev/full").exists() {
+        let output = fx
+            .project
+            .std_command(&["upgrade", "base:head", "--sql", "--dialect", "sqlite"])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("error: cannot write the output"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

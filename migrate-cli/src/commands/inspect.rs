@@ -2,14 +2,18 @@
 //! `status`, `check`, and `repair` (which writes only checksums). Each
 //! prints an aligned table for people, or JSON with `--json`.
 
-use migrate_core::{Revision, RevisionGraph};
+use migrate_core::target::Point;
+use migrate_core::{Revision, RevisionGraph, RevisionSet, Target};
 use migrate_runtime::{Backend, RevisionState, Runner, Status};
 use serde::Serialize;
 use sqlx::Pool;
 
 use crate::args::{CurrentArgs, HistoryArgs, JsonArgs, ListArgs, ShowArgs};
 use crate::commands::upgrade::at_text;
-use crate::commands::{is_head, parents_text, resolve_one, state_at, Context};
+use crate::commands::{
+    is_head, no_database_for, parents_text, resolve_one, start_state, state_after, Bound, Bounds,
+    Context,
+};
 use crate::database::Access;
 use crate::error::{CliError, CliResult, Exit};
 use crate::output::{self, Cell, Output, Paint, Table};
@@ -222,18 +226,29 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
     let graph = RevisionGraph::new_allowing_multiple_heads(&dir.revisions)?;
     let mut selected: Vec<usize> = graph.topological_nodes().to_vec();
     if let Some(text) = &args.rev_range {
-        let range = migrate_core::Range::parse(text)?;
-        let upto = match &range.to {
-            Some(to) => Some(state_at(&graph, to)?),
-            None => None,
+        let range = Bounds::parse(text)?;
+        let database = if range.reads_database() {
+            let url = ctx
+                .config
+                .database_url
+                .as_ref()
+                .ok_or_else(|| no_database_for(text, "-r <rev>:head"))?;
+            Some(database_state(ctx, &graph, url).await?)
+        } else {
+            None
         };
-        let from = match &range.from {
-            Some(from) => Some(state_at(&graph, from)?),
+        let from = start_state(&graph, range.from.as_ref(), database.as_ref())?;
+        let upto = match &range.to {
             None => None,
+            Some(Bound::Current) => database.clone(),
+            // `+N` / `-N` at the end count from the start.
+            Some(Bound::Target(target @ Target::Relative(_))) => {
+                Some(state_after(&graph, &from, target)?)
+            }
+            Some(Bound::Target(target)) => Some(state_after(&graph, &graph.empty_set(), target)?),
         };
         selected.retain(|&node| {
-            upto.as_ref().is_none_or(|set| set.contains(node))
-                && from.as_ref().is_none_or(|set| !set.contains(node))
+            upto.as_ref().is_none_or(|set| set.contains(node)) && !from.contains(node)
         });
     }
     selected.reverse();
@@ -270,6 +285,26 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
     }
     out.data_lines(&revision_table(out, &graph, &selected, &is_current));
     Ok(())
+}
+
+/// What the database has applied, for `history -r current:` and relative
+/// ranges: revisions whose SQL ran (a changed file included: this only
+/// reads), as a set of `graph`.
+async fn database_state(
+    ctx: &Context,
+    graph: &RevisionGraph<'_>,
+    url: &crate::database::DatabaseUrl,
+) -> CliResult<RevisionSet> {
+    let runner = ctx.runner(ctx.load()?);
+    let status = with_pool!(url, Access::Read, |pool| runner.status(&pool).await)?;
+    let (set, _) = graph.set_of(
+        status
+            .revisions
+            .iter()
+            .filter(|r| matches!(r.state, RevisionState::Applied | RevisionState::Drifted))
+            .map(|r| r.revision.as_str()),
+    );
+    Ok(set)
 }
 
 /// `parents -> id  markers  message`, aligned.
@@ -369,9 +404,21 @@ pub fn show(ctx: &Context, args: &ShowArgs) -> CliResult {
     let out = &ctx.out;
     let (dir, problems) = ctx.load_allowing_heads()?;
     let graph = RevisionGraph::new_allowing_multiple_heads(&dir.revisions)?;
-    let node = resolve_one(&graph, &args.revision)?.ok_or_else(|| {
-        CliError::usage("`base` is the state before the first revision; there is nothing to show")
-    })?;
+    let node = match resolve_one(&graph, &args.revision)? {
+        Point::Revision(node) => node,
+        Point::Base => {
+            return Err(CliError::usage(
+                "`base` is the state before the first revision; there is nothing to show",
+            ))
+        }
+        Point::BeforeRoot(root) => {
+            return Err(CliError::usage(format!(
+                "`{}` is the state before the root `{}`; there is nothing to show",
+                args.revision,
+                graph.revision(root).id
+            )))
+        }
+    };
     let r = graph.revision(node);
     if args.json {
         let mut json = revision_json(&graph, node);

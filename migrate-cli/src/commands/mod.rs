@@ -8,10 +8,10 @@ pub mod inspect;
 pub mod revision;
 pub mod upgrade;
 
-use migrate_core::target::{resolve_branch_head, resolve_head, resolve_revision, walk};
+use migrate_core::target::{resolve_point, Point};
 use migrate_core::{
-    load_dir, load_dir_allowing_multiple_heads, plan_upgrade, LoadError, MigrationDir, Revision,
-    RevisionGraph, RevisionSet, Target,
+    load_dir, load_dir_allowing_multiple_heads, plan_stamp, LoadError, MigrationDir, Range,
+    Revision, RevisionGraph, RevisionSet, Target,
 };
 use migrate_runtime::Runner;
 
@@ -64,26 +64,16 @@ impl Context {
     }
 }
 
-/// Resolves a target that names one revision (`head`, an id or prefix, a
-/// label, `<label>@head`, `<rev>+N`); `None` is `base`.
-pub fn resolve_one(graph: &RevisionGraph<'_>, text: &str) -> CliResult<Option<usize>> {
-    let target = Target::parse(text)?;
-    let node = match &target {
-        Target::Base => None,
-        Target::Head => resolve_head(graph)?,
-        Target::Revision(name) => Some(resolve_revision(graph, name)?),
-        Target::BranchHead(label) => Some(resolve_branch_head(graph, label)?),
-        Target::FromRevision { revision, steps } => {
-            let start = resolve_revision(graph, revision)?;
-            walk(graph, &target.to_string(), start, *steps)?
-        }
-        Target::Heads | Target::Relative(_) => {
-            return Err(CliError::usage(format!(
-                "`{text}` does not name one revision here; give a revision id, a prefix, a label, `head` or `<label>@head`"
-            )))
-        }
-    };
-    Ok(node)
+/// Resolves a target that names one point of the graph (`head`, `base`,
+/// an id or prefix, a label, `<label>@head`, `<rev>+N`, `<rev>-N`), by
+/// migrate-core's rule, the one planning uses.
+pub fn resolve_one(graph: &RevisionGraph<'_>, text: &str) -> CliResult<Point> {
+    resolve_point(graph, &Target::parse(text)?)?.ok_or_else(|| {
+        CliError::usage(format!(
+            "`{text}` does not name one revision here; give a revision id, a prefix, a label, \
+             `head`, `<label>@head` or `<rev>-N`"
+        ))
+    })
 }
 
 /// Whether the graph has one head, for the `(head)` markers.
@@ -113,10 +103,106 @@ pub fn ids(graph: &RevisionGraph<'_>, nodes: &[usize]) -> Vec<String> {
         .collect()
 }
 
-/// The applied set of a database upgraded from base to `target`: the
-/// target and everything it requires.
-pub fn state_at(graph: &RevisionGraph<'_>, target: &Target) -> CliResult<RevisionSet> {
-    let steps = plan_upgrade(graph, &graph.empty_set(), target)?.steps;
-    let (set, _) = graph.set_of(steps.iter().map(|r| r.id.as_ref()));
-    Ok(set)
+/// One side of a range: a target, or `current`, the database's state
+/// (Alembic's `history -r current:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bound {
+    /// The applied set of the configured database.
+    Current,
+    /// A target of the grammar.
+    Target(Target),
+}
+
+impl Bound {
+    /// Whether this side needs the database: `current`, and `+N` / `-N`,
+    /// which count from the database's state.
+    pub fn reads_database(&self) -> bool {
+        matches!(self, Bound::Current | Bound::Target(Target::Relative(_)))
+    }
+}
+
+/// A range `from:to` whose sides may be `current`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    /// The start, exclusive; `None` for base.
+    pub from: Option<Bound>,
+    /// The end, inclusive; `None` for the heads.
+    pub to: Option<Bound>,
+}
+
+impl Bounds {
+    /// Parses `a:b`, `a:`, `:b`, with `current` on either side.
+    pub fn parse(text: &str) -> CliResult<Bounds> {
+        let range = Range::parse(text)?;
+        let bound = |target: Option<Target>| {
+            target.map(|target| match target {
+                Target::Revision(name) if name == "current" => Bound::Current,
+                other => Bound::Target(other),
+            })
+        };
+        Ok(Bounds {
+            from: bound(range.from),
+            to: bound(range.to),
+        })
+    }
+
+    /// Whether the range needs the database: `current` on either side, or
+    /// a start of `+N` / `-N`. (`+N` / `-N` at the end count from the
+    /// start.)
+    pub fn reads_database(&self) -> bool {
+        self.from.as_ref().is_some_and(Bound::reads_database) || self.to == Some(Bound::Current)
+    }
+}
+
+/// The applied set after moving `applied` to `target` (as a stamp would,
+/// so a revision without a down section does not stop the count).
+pub fn state_after(
+    graph: &RevisionGraph<'_>,
+    applied: &RevisionSet,
+    target: &Target,
+) -> CliResult<RevisionSet> {
+    let plan = plan_stamp(graph, applied, target)?;
+    let mut state = applied.clone();
+    for revision in &plan.insert {
+        state.insert(node_of(graph, revision));
+    }
+    for revision in &plan.delete {
+        state.remove(node_of(graph, revision));
+    }
+    Ok(state)
+}
+
+fn node_of(graph: &RevisionGraph<'_>, revision: &Revision) -> usize {
+    graph
+        .node(&revision.id)
+        .expect("a planned revision is in the graph")
+}
+
+/// The state a range's start names: base, the database's state
+/// (`current`), `+N` / `-N` from the database's state, or the state of a
+/// database upgraded from base to the target.
+pub fn start_state(
+    graph: &RevisionGraph<'_>,
+    from: Option<&Bound>,
+    database: Option<&RevisionSet>,
+) -> CliResult<RevisionSet> {
+    match from {
+        None => Ok(graph.empty_set()),
+        Some(Bound::Current) => Ok(database.expect("read for `current`").clone()),
+        Some(Bound::Target(target @ Target::Relative(_))) => {
+            state_after(graph, database.expect("read for a relative start"), target)
+        }
+        Some(Bound::Target(target)) => state_after(graph, &graph.empty_set(), target),
+    }
+}
+
+/// The refusal when a range needs the database and none is configured.
+pub fn no_database_for(text: &str, example: &str) -> CliError {
+    CliError::usage(format!(
+        "`{text}` counts from the database's current state (`current`, `+N`, `-N`), \
+         and no database is configured"
+    ))
+    .hint(format!(
+        "give --database-url, or name revisions instead, e.g. `{example}`"
+    ))
 }

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use migrate_core::parse::is_revision_id;
-use migrate_core::target::resolve_revision;
+use migrate_core::target::{resolve_revision, Point};
 use migrate_core::{parse_migration, LoadError, MigrationDir, Revision, RevisionGraph};
 
 use crate::args::{InitArgs, MergeArgs, RevisionArgs};
@@ -171,8 +171,10 @@ pub fn revision(ctx: &Context, args: &RevisionArgs) -> CliResult {
             }
         },
         Some(text) => match resolve_one(&graph, text)? {
-            None => Vec::new(),
-            Some(node) => {
+            // Before the first revision, or before an independent branch's
+            // root: the new revision is a root.
+            Point::Base | Point::BeforeRoot(_) => Vec::new(),
+            Point::Revision(node) => {
                 let id = graph.revision(node).id.to_string();
                 if !is_head(&graph, node) && !args.splice {
                     return Err(CliError::usage(format!(
@@ -267,8 +269,14 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> CliResult {
             graph.head_nodes()
         } else {
             match resolve_one(&graph, given)? {
-                Some(node) => vec![node],
-                None => return Err(CliError::usage("`base` cannot be merged: name heads")),
+                Point::Revision(node) => vec![node],
+                Point::Base => return Err(CliError::usage("`base` cannot be merged: name heads")),
+                Point::BeforeRoot(root) => {
+                    return Err(CliError::usage(format!(
+                        "`{given}` is the state before the root `{}`, not a revision; a merge joins heads",
+                        graph.revision(root).id
+                    )))
+                }
             }
         };
         for node in found {

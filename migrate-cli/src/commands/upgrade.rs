@@ -11,16 +11,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use migrate_core::{
-    plan_downgrade, plan_upgrade, Dialect, Direction, HistoryTable, Plan, Range, Revision,
-    RevisionGraph, RevisionSet, Target, Wrap,
+    plan_downgrade, plan_upgrade, render_script, Dialect, Direction, HistoryTable, MigrationDir,
+    Plan, Revision, RevisionGraph, Target,
 };
 use migrate_runtime::{Backend, RevisionState, Runner, Status, TransactionMode};
 use sqlx::Pool;
 
 use crate::args::{DialectArg, DowngradeArgs, StampArgs, UpgradeArgs};
-use crate::commands::{is_head, state_at, Context};
+use crate::commands::{is_head, no_database_for, start_state, Bound, Bounds, Context};
 use crate::database::Access;
-use crate::error::{CliError, CliResult, Exit};
+use crate::error::{CliError, CliResult};
 use crate::output::{self, render_row, Cell, Output, Paint, Table};
 use crate::progress::Progress;
 use crate::with_pool;
@@ -205,23 +205,6 @@ async fn apply<DB: Backend>(
     Ok(())
 }
 
-/// The applied set, when the history is one a run would accept.
-fn clean_applied_set(graph: &RevisionGraph<'_>, status: &Status) -> Option<RevisionSet> {
-    let clean = status.unknown.is_empty()
-        && status
-            .revisions
-            .iter()
-            .all(|r| matches!(r.state, RevisionState::Applied | RevisionState::Pending));
-    if !clean {
-        return None;
-    }
-    let (applied, _) = graph.set_of(status.in_state(RevisionState::Applied));
-    graph
-        .missing_requirements(&applied)
-        .is_empty()
-        .then_some(applied)
-}
-
 /// `8c7d6e5f4a3b (head)`, or `base (nothing applied)`.
 pub fn at_text(out: &Output, graph: &RevisionGraph<'_>, current: &[String]) -> String {
     if current.is_empty() {
@@ -329,74 +312,104 @@ async fn offline(
     dialect_arg: Option<DialectArg>,
 ) -> CliResult {
     let graph = RevisionGraph::new(&revisions)?;
-    let (applied, target, title) = if text.contains(':') {
-        let range = Range::parse(text)?;
-        let applied = match &range.from {
-            None => graph.empty_set(),
-            Some(from) => state_at(&graph, from)?,
-        };
-        let target = match (range.to, direction) {
-            (Some(to), _) => to,
-            (None, Direction::Upgrade) => Target::Heads,
-            (None, Direction::Downgrade) => {
-                return Err(CliError::usage(format!(
-                    "`{text}` does not say where to downgrade to; e.g. `head:base`"
-                )))
-            }
-        };
-        (applied, target, text.to_string())
+    let (example, range_example) = match direction {
+        Direction::Upgrade => (
+            format!("migrate upgrade base:{text} --sql"),
+            "migrate upgrade base:head --sql",
+        ),
+        Direction::Downgrade => (
+            format!("migrate downgrade head:{text} --sql"),
+            "migrate downgrade head:base --sql",
+        ),
+    };
+    let range = if text.contains(':') {
+        Some(Bounds::parse(text)?)
     } else {
-        let target = Target::parse(text)?;
-        let url = ctx.config.database_url.as_ref().ok_or_else(|| {
-            CliError::usage("--sql without a range starts at the database's current state, and no database is configured")
-                .hint(match direction {
-                    Direction::Upgrade => format!("give the start as a range: `migrate upgrade base:{text} --sql`"),
-                    Direction::Downgrade => format!("give the start as a range: `migrate downgrade head:{text} --sql`"),
-                })
+        Target::parse(text)?;
+        None
+    };
+    // Without a range, the script starts at the database's state; a range
+    // needs it for `current` and `+N` / `-N` starts.
+    let reads_database = range.as_ref().is_none_or(Bounds::reads_database);
+    let database = if reads_database {
+        let url = ctx.config.database_url.as_ref().ok_or_else(|| match &range {
+            Some(_) => no_database_for(text, range_example),
+            None => CliError::usage(
+                "--sql without a range starts at the database's current state, and no database is configured",
+            )
+            .hint(format!("give the start as a range: `{example}`")),
         })?;
-        let runner = ctx.runner(migrate_core::MigrationDir {
+        let runner = ctx.runner(MigrationDir {
             revisions: revisions.clone(),
             files: Vec::new(),
         });
-        let status = with_pool!(url, Access::Read, |pool| runner.status(&pool).await)?;
-        let applied = clean_applied_set(&graph, &status).ok_or_else(|| {
-            CliError::new(
-                Exit::History,
-                "the database's history does not match the migrations directory, so `migrate upgrade` would refuse to run",
-            )
-            .hint("`migrate check` says what differs")
-        })?;
-        (
-            applied,
-            target,
-            format!("{text} from the database's current state"),
-        )
+        // Refused as a run would refuse: a script from a history `migrate
+        // upgrade` rejects would not leave the database as a run does.
+        let ids = with_pool!(url, Access::Read, |pool| runner
+            .applied_revisions(&pool)
+            .await)?;
+        Some(graph.set_of(ids.iter().map(String::as_str)).0)
+    } else {
+        None
     };
-    let dialect = script_dialect(ctx, dialect_arg, !text.contains(':'))?;
+
+    let (applied, target, title) = match &range {
+        Some(range) => {
+            let applied = start_state(&graph, range.from.as_ref(), database.as_ref())?;
+            let target = match (&range.to, direction) {
+                (Some(Bound::Target(to)), _) => to.clone(),
+                (Some(Bound::Current), _) => {
+                    let state = database.as_ref().expect("read for `current`");
+                    match graph.heads_of(state).as_slice() {
+                        [] => Target::Base,
+                        [one] => Target::Revision(graph.revision(*one).id.to_string()),
+                        several => {
+                            return Err(CliError::usage(format!(
+                                "the database is at {} revisions ({}); `current` as the end of a range names one",
+                                several.len(),
+                                super::ids(&graph, several).join(", ")
+                            ))
+                            .hint("name the revision to go to instead of `current`"))
+                        }
+                    }
+                }
+                (None, Direction::Upgrade) => Target::Heads,
+                (None, Direction::Downgrade) => {
+                    return Err(CliError::usage(format!(
+                        "`{text}` does not say where to downgrade to; e.g. `head:base`"
+                    )))
+                }
+            };
+            (applied, target, text.to_string())
+        }
+        None => (
+            database.clone().expect("read without a range"),
+            Target::parse(text)?,
+            format!("{text} from the database's current state"),
+        ),
+    };
+    let dialect = script_dialect(ctx, dialect_arg, reads_database)?;
 
     let plan = match direction {
         Direction::Upgrade => plan_upgrade(&graph, &applied, &target)?,
         Direction::Downgrade => plan_downgrade(&graph, &applied, &target)?,
     };
     let table = HistoryTable::new(&ctx.config.history_table).map_err(CliError::usage)?;
-    print!(
-        "{}",
-        script(
+    let verb = match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    };
+    ctx.out.raw(&format!(
+        "-- migrate {}: {verb} {title} ({})\n\n{}",
+        env!("CARGO_PKG_VERSION"),
+        dialect_name(dialect),
+        render_script(
             dialect,
             &table,
             &plan,
-            ctx.config.transaction_mode,
-            &format!(
-                "{} {title} ({})",
-                if direction == Direction::Upgrade {
-                    "upgrade"
-                } else {
-                    "downgrade"
-                },
-                dialect_name(dialect)
-            )
+            ctx.config.transaction_mode == TransactionMode::Single
         )
-    );
+    ));
     Ok(())
 }
 
@@ -423,69 +436,6 @@ fn script_dialect(
             CliError::usage("which SQL dialect? no database URL is configured")
                 .hint("give --dialect postgres|mysql|sqlite"),
         ),
-    }
-}
-
-/// The script: the history table, then each revision's batch exactly as
-/// the runtime sends it (`transaction: false` revisions without
-/// BEGIN/COMMIT, as the runtime runs them). In single-transaction mode
-/// the batches share one transaction, as online.
-pub fn script(
-    dialect: Dialect,
-    table: &HistoryTable,
-    plan: &Plan<'_>,
-    mode: TransactionMode,
-    title: &str,
-) -> String {
-    let mut out = format!(
-        "-- migrate {}: {title}\n\n{};\n",
-        env!("CARGO_PKG_VERSION"),
-        dialect.create_history(table)
-    );
-    let mut in_run_transaction = false;
-    for revision in &plan.steps {
-        let (verb, arrow) = match plan.direction {
-            Direction::Upgrade => (
-                "upgrade",
-                format!("{} -> {}", parents(revision), revision.id),
-            ),
-            Direction::Downgrade => (
-                "downgrade",
-                format!("{} -> {}", revision.id, parents(revision)),
-            ),
-        };
-        out.push_str(&format!("\n-- {verb} {arrow}: {}\n", revision.message));
-        let wrap = if !revision.transactional {
-            if in_run_transaction {
-                out.push_str("COMMIT;\n");
-                in_run_transaction = false;
-            }
-            Wrap::None
-        } else if mode == TransactionMode::Single {
-            if !in_run_transaction {
-                out.push_str(&format!("{};\n", dialect.begin()));
-                in_run_transaction = true;
-            }
-            Wrap::None
-        } else {
-            Wrap::Transaction
-        };
-        out.push_str(&match plan.direction {
-            Direction::Upgrade => dialect.upgrade_batch(table, revision, wrap),
-            Direction::Downgrade => dialect.downgrade_batch(table, revision, wrap),
-        });
-    }
-    if in_run_transaction {
-        out.push_str("COMMIT;\n");
-    }
-    out
-}
-
-fn parents(revision: &Revision) -> String {
-    if revision.parents.is_empty() {
-        "base".to_string()
-    } else {
-        revision.parents.join(", ")
     }
 }
 

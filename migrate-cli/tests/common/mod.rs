@@ -390,6 +390,41 @@ impl Project {
         command
     }
 
+    /// `migrate <args>` as a plain `std::process::Command`, with the
+    /// environment of [`Project::migrate`].
+    pub fn std_command(&self, args: &[&str]) -> StdCommand {
+        let mut command = StdCommand::new(assert_cmd::cargo::cargo_bin("migrate"));
+        command
+            .current_dir(self.dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("NO_COLOR")
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .args(args)
+            .stdin(Stdio::null());
+        if let Some(url) = &self.url {
+            command.env("DATABASE_URL", url);
+        }
+        command
+    }
+
+    /// Runs `migrate <args>` with its stdout already closed by the reader
+    /// (`migrate ... | head -1` once `head` is done): every write meets a
+    /// broken pipe. Returns the exit code and stderr.
+    pub fn with_stdout_closed(&self, args: &[&str]) -> (Option<i32>, String) {
+        let mut child = self
+            .std_command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
     /// Runs `migrate <args>`, expecting success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.migrate().args(args).output().unwrap();
