@@ -285,10 +285,10 @@ impl Header {
 }
 
 const REVISION_ID_RULE: &str = "a revision id is 1 to 64 ASCII letters and digits, other than \
-     `head`, `heads` and `base` (the CLI makes 12 hex digits)";
+     `head`, `heads`, `base` and `current` (the CLI makes 12 hex digits)";
 
 /// Words the target grammar owns: no revision or label may be called so.
-const RESERVED: &[&str] = &["head", "heads", "base"];
+const RESERVED: &[&str] = &["head", "heads", "base", "current"];
 
 /// Revision ids are letters and digits only, so that they never collide with
 /// the target grammar (`+N`, `-N`, `@`, `:`) or the file name's `_`; at most
@@ -330,7 +330,7 @@ fn id_list(value: &str, kind: ListOf) -> Result<Vec<Text>, String> {
                 _ if item.is_empty() => "an empty entry in the comma-separated list".to_string(),
                 ListOf::Revisions => format!("`{item}` is not a revision id; {REVISION_ID_RULE}"),
                 ListOf::Labels => format!(
-                    "`{item}` is not a label: labels are letters, digits and `_`, starting with a letter, other than `head`, `heads` and `base`"
+                    "`{item}` is not a label: labels are letters, digits and `_`, starting with a letter, other than `head`, `heads`, `base` and `current`"
                 ),
             });
         }

@@ -160,6 +160,10 @@ fn destination(
             None => Destination::Base,
         },
         Target::Heads => Destination::At(graph.head_nodes()),
+        Target::Current => match graph.heads_of(applied).as_slice() {
+            [] => Destination::Base,
+            heads => Destination::At(heads.to_vec()),
+        },
         Target::Revision(name) => Destination::At(vec![resolve_revision(graph, name)?]),
         Target::BranchHead(label) => Destination::At(vec![resolve_branch_head(graph, label)?]),
         Target::FromRevision { revision, steps } => {

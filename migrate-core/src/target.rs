@@ -19,6 +19,9 @@ pub enum Target {
     Heads,
     /// `base`: before the first revision.
     Base,
+    /// `current`: where the database is (its applied heads); a range side
+    /// for `history` and offline scripts, a no-op as an upgrade target.
+    Current,
     /// A full revision id, a unique prefix of one, or a branch label.
     Revision(String),
     /// `<label>@head`: the head of the branch a label starts.
@@ -45,6 +48,7 @@ impl Target {
         match text {
             "head" => return Ok(Target::Head),
             "heads" => return Ok(Target::Heads),
+            "current" => return Ok(Target::Current),
             "base" => return Ok(Target::Base),
             _ => {}
         }
@@ -108,6 +112,7 @@ impl fmt::Display for Target {
         match self {
             Target::Head => f.write_str("head"),
             Target::Heads => f.write_str("heads"),
+            Target::Current => f.write_str("current"),
             Target::Base => f.write_str("base"),
             Target::Revision(id) => f.write_str(id),
             Target::BranchHead(label) => write!(f, "{label}@head"),
@@ -267,7 +272,7 @@ pub fn resolve_point(
                 },
             }
         }
-        Target::Heads | Target::Relative(_) => return Ok(None),
+        Target::Heads | Target::Current | Target::Relative(_) => return Ok(None),
     }))
 }
 

@@ -737,7 +737,7 @@ fn a_near_miss_section_marker_is_an_error_not_a_comment() {
 #[test]
 fn revision_ids_are_at_most_64_characters_and_not_target_words() {
     let long = "a".repeat(65);
-    for id in [long.as_str(), "head", "heads", "base"] {
+    for id in [long.as_str(), "head", "heads", "base", "current"] {
         let text = format!("-- revision: {id}\n-- migrate:up\nSELECT 1;\n");
         let errors = parse_err(&format!("migrations/{id}_x.sql"), &text);
         assert!(

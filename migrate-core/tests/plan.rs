@@ -533,3 +533,20 @@ fn plan_steps_are_the_graph_revisions() {
         v(&["a", "b", "c", "d"])
     );
 }
+
+#[test]
+fn current_is_where_the_database_is_and_moves_nothing() {
+    let revisions = linear();
+    let g = graph(&revisions);
+    assert_eq!(t("current"), Target::Current);
+    assert_eq!(Target::Current.to_string(), "current");
+    for applied in [&[][..], &["a", "b"][..], &["a", "b", "c", "d"][..]] {
+        assert_eq!(up(&g, applied, "current"), ok(&[]), "{applied:?}");
+        assert_eq!(down(&g, applied, "current"), ok(&[]), "{applied:?}");
+        assert_eq!(
+            stamp(&g, applied, "current"),
+            Ok((v(&[]), v(&[]))),
+            "{applied:?}"
+        );
+    }
+}

@@ -136,7 +136,7 @@ impl Bounds {
         let range = Range::parse(text)?;
         let bound = |target: Option<Target>| {
             target.map(|target| match target {
-                Target::Revision(name) if name == "current" => Bound::Current,
+                Target::Current => Bound::Current,
                 other => Bound::Target(other),
             })
         };
