@@ -29,18 +29,46 @@ impl Fixture {
     }
 
     /// `count` small migrations in a chain, each creating a table.
-    pub fn generated(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
+    pub fn tables(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::generated(dir, count, |i| {
+            (
+                format!("CREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT);"),
+                format!("DROP TABLE t_{i};"),
+            )
+        })
+    }
+
+    /// `count` data migrations in a chain: the first creates a table, each
+    /// other inserts one row into it.
+    pub fn rows(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::generated(dir, count, |i| match i {
+            0 => (
+                "CREATE TABLE counter (n INTEGER);".to_string(),
+                "DROP TABLE counter;".to_string(),
+            ),
+            _ => (
+                format!("INSERT INTO counter (n) VALUES ({i});"),
+                format!("DELETE FROM counter WHERE n = {i};"),
+            ),
+        })
+    }
+
+    fn generated(
+        dir: &Path,
+        count: usize,
+        sql: impl Fn(usize) -> (String, String),
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut revisions = Vec::with_capacity(count);
         let mut previous = String::new();
         for i in 0..count {
             let id = format!("{:012x}", 0xb00000 + i);
+            let (up, down) = sql(i);
             let text = format!(
-                "-- revision: {id}\n-- revises: {previous}\n-- message: table {i}\n\n\
-                 -- migrate:up\nCREATE TABLE t_{i} (id INTEGER PRIMARY KEY, name TEXT);\n\n\
-                 -- migrate:down\nDROP TABLE t_{i};\n"
+                "-- revision: {id}\n-- revises: {previous}\n-- message: step {i}\n\n\
+                 -- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
             );
             let revision =
-                parse_migration(&format!("migrations/{id}_table_{i}.sql"), text.as_bytes())
+                parse_migration(&format!("migrations/{id}_step_{i}.sql"), text.as_bytes())
                     .map_err(|errors| format!("{errors:?}"))?;
             revisions.push(revision);
             previous = id;

@@ -32,18 +32,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scratch = fixtures::scratch_dir("bench")?;
 
     let example = Fixture::example(&scratch.join("example"))?;
-    let many = Fixture::generated(&scratch.join("many"), migrations)?;
-
-    println!("## No-op boot ({runs} runs each, 3 applied migrations)\n");
-    println!("| database | operation | median | p95 | vs SELECT 1 |");
-    println!("|---|---|---|---|---|");
-    noop_sqlite(&scratch, &example, runs).await?;
+    let tables = Fixture::tables(&scratch.join("tables"), migrations)?;
+    let rows = Fixture::rows(&scratch.join("rows"), migrations)?;
     let postgres = fixtures::postgres_url();
     let pg_up = fixtures::reachable(&postgres).await;
-    if pg_up {
-        noop_postgres(&postgres, &example, runs).await?;
-    } else {
-        println!("| postgres | skipped: {postgres} unreachable | | | |");
+
+    let many_runs = (runs / 10).max(10);
+    for (fixture, applied, runs) in [(&example, 3, runs), (&tables, migrations, many_runs)] {
+        println!("## No-op boot ({runs} runs each, {applied} applied migrations)\n");
+        println!("| database | operation | median | p95 | vs SELECT 1 |");
+        println!("|---|---|---|---|---|");
+        noop_sqlite(&scratch, fixture, runs, applied).await?;
+        if pg_up {
+            noop_postgres(&postgres, fixture, runs, applied).await?;
+        } else {
+            println!("| postgres | skipped: {postgres} unreachable | | | |");
+        }
+        println!();
     }
 
     if pg_up {
@@ -51,12 +56,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         statements_postgres(&postgres, &example).await?;
     }
 
-    println!("\n## Applying {migrations} migrations to an empty database\n");
-    println!("| database | tool | time | vs sqlx |");
-    println!("|---|---|---|---|");
-    apply_sqlite(&scratch, &many).await?;
-    if pg_up {
-        apply_postgres(&postgres, &many).await?;
+    for (fixture, workload) in [
+        (&tables, "creating a table each"),
+        (&rows, "inserting a row each"),
+    ] {
+        println!("\n## Applying {migrations} migrations, {workload}, to an empty database\n");
+        println!("| database | tool | time | vs sqlx |");
+        println!("|---|---|---|---|");
+        apply_sqlite(&scratch, fixture).await?;
+        if pg_up {
+            apply_postgres(&postgres, fixture).await?;
+        }
     }
     std::fs::remove_dir_all(&scratch).ok();
     Ok(())
@@ -66,9 +76,10 @@ async fn noop_sqlite(
     scratch: &std::path::Path,
     example: &Fixture,
     runs: usize,
+    tag: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let ours = fixtures::sqlite_pool(&scratch.join("noop-ours.db")).await?;
-    let theirs = fixtures::sqlite_pool(&scratch.join("noop-sqlx.db")).await?;
+    let ours = fixtures::sqlite_pool(&scratch.join(format!("noop-ours-{tag}.db"))).await?;
+    let theirs = fixtures::sqlite_pool(&scratch.join(format!("noop-sqlx-{tag}.db"))).await?;
     noop_rows("sqlite", &ours, &theirs, example, runs).await
 }
 
@@ -76,9 +87,10 @@ async fn noop_postgres(
     url: &str,
     example: &Fixture,
     runs: usize,
+    tag: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let ours = fixtures::fresh_postgres(url, "bench_noop_ours").await?;
-    let theirs = fixtures::fresh_postgres(url, "bench_noop_sqlx").await?;
+    let ours = fixtures::fresh_postgres(url, &format!("bench_noop_ours_{tag}")).await?;
+    let theirs = fixtures::fresh_postgres(url, &format!("bench_noop_sqlx_{tag}")).await?;
     noop_rows("postgres", &ours, &theirs, example, runs).await
 }
 
@@ -184,9 +196,10 @@ async fn apply_sqlite(
     scratch: &std::path::Path,
     many: &Fixture,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut n = 0;
-    let mut fresh = || {
-        n += 1;
+    // A new file each time, across workloads too.
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let fresh = || {
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         scratch.join(format!("apply-{n}.db"))
     };
     let sqlx_time = {

@@ -20,15 +20,27 @@ fn find_crlf(bytes: &[u8]) -> Option<usize> {
     bytes.windows(2).position(|pair| pair == b"\r\n")
 }
 
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex of a checksum.
 pub fn to_hex(checksum: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
     for byte in checksum {
         out.push(DIGITS[usize::from(byte >> 4)] as char);
         out.push(DIGITS[usize::from(byte & 0xf)] as char);
     }
     out
+}
+
+/// Whether `hex` (either case) is the hex of `checksum`, without building
+/// a string: the history check compares every applied row on every boot.
+pub fn hex_matches(hex: &str, checksum: &[u8; 32]) -> bool {
+    let hex = hex.as_bytes();
+    hex.len() == 64
+        && checksum.iter().enumerate().all(|(i, byte)| {
+            hex[2 * i].eq_ignore_ascii_case(&DIGITS[usize::from(byte >> 4)])
+                && hex[2 * i + 1].eq_ignore_ascii_case(&DIGITS[usize::from(byte & 0xf)])
+        })
 }
 
 #[cfg(test)]
@@ -47,6 +59,19 @@ mod tests {
         assert_ne!(checksum(b"SELECT 1;"), checksum(b"SELECT 2;"));
         // A lone CR is content, not a line ending.
         assert_ne!(checksum(b"a\rb"), checksum(b"ab"));
+    }
+
+    #[test]
+    fn hex_matches_its_checksum_in_either_case_and_nothing_else() {
+        let sum = checksum(b"abc");
+        let hex = to_hex(&sum);
+        assert!(hex_matches(&hex, &sum));
+        assert!(hex_matches(&hex.to_uppercase(), &sum));
+        assert!(!hex_matches(&hex[..63], &sum));
+        assert!(!hex_matches(&to_hex(&checksum(b"abd")), &sum));
+        let mut flipped = hex.into_bytes();
+        flipped[63] = if flipped[63] == b'0' { b'1' } else { b'0' };
+        assert!(!hex_matches(std::str::from_utf8(&flipped).unwrap(), &sum));
     }
 
     #[test]

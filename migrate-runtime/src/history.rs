@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use migrate_core::checksum::hex_matches;
 use migrate_core::dialect::{STATE_PENDING, STATE_REVERTING};
 use migrate_core::{Revision, RevisionGraph, RevisionSet};
 
@@ -55,10 +56,7 @@ impl CheckedHistory {
                 }
                 continue;
             }
-            if !row
-                .checksum
-                .eq_ignore_ascii_case(&revisions[index].checksum_hex())
-            {
+            if !hex_matches(&row.checksum, &revisions[index].checksum) {
                 checked.drifted.push((index, row.checksum.clone()));
             }
             checked.applied.push(index);
