@@ -277,7 +277,9 @@ fn model_destination(m: &Model, g: &RevisionGraph<'_>, target: &Target) -> Dest 
             }
             Dest::At(vec![node])
         }
-        Target::Relative(_) => unreachable!("relative targets are checked apart"),
+        Target::Relative(_) | Target::Current => {
+            unreachable!("relative targets and `current` are not generated")
+        }
     }
 }
 
