@@ -95,12 +95,21 @@ impl Dialect {
     }
 
     /// The one statement of a no-op boot: every row, text columns only so
-    /// the simple query protocol can carry it.
+    /// the simple query protocol can carry it. On SQLite the rows come
+    /// packed into one value ([`unpack_history`]): sqlx hands each SQLite
+    /// row over from its worker thread as a message of its own, which
+    /// dominated a boot with a thousand applied migrations.
     pub fn select_history(self, table: &HistoryTable) -> String {
-        format!(
-            "SELECT revision, checksum, state FROM {}",
-            table.quoted(self)
-        )
+        match self {
+            Dialect::Sqlite => format!(
+                "SELECT group_concat(revision || char(31) || checksum || char(31) || state, char(30)) FROM {}",
+                table.quoted(self)
+            ),
+            Dialect::Postgres | Dialect::MySql => format!(
+                "SELECT revision, checksum, state FROM {}",
+                table.quoted(self)
+            ),
+        }
     }
 
     /// `BEGIN` in this dialect.
@@ -249,6 +258,27 @@ impl Dialect {
     }
 }
 
+/// The `(revision, checksum, state)` rows of SQLite's packed history read
+/// (see [`Dialect::select_history`]); `None` when a record is not three
+/// fields, which only a hand-edited table can cause.
+pub fn unpack_history(packed: &str) -> Option<Vec<(&str, &str, &str)>> {
+    if packed.is_empty() {
+        return Some(Vec::new());
+    }
+    packed
+        .split('\u{1e}')
+        .map(|record| {
+            let mut fields = record.split('\u{1f}');
+            match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                (Some(revision), Some(checksum), Some(state), None) => {
+                    Some((revision, checksum, state))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// How a revision's batch is wrapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wrap {
@@ -383,6 +413,16 @@ mod tests {
                 .sum();
             assert_eq!(terminators, 3, "{up:?} gave:\n{text}");
         }
+    }
+
+    #[test]
+    fn packed_history_unpacks_to_its_rows() {
+        assert_eq!(unpack_history(""), Some(Vec::new()));
+        assert_eq!(
+            unpack_history("a\u{1f}00\u{1f}applied\u{1e}b\u{1f}11\u{1f}pending"),
+            Some(vec![("a", "00", "applied"), ("b", "11", "pending")])
+        );
+        assert_eq!(unpack_history("a\u{1f}00"), None);
     }
 
     #[test]

@@ -69,29 +69,34 @@ pub trait Backend: sqlx::Database {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
-/// The history read's result: its rows, or `None` where the error says the
-/// table does not exist yet (a first boot, not a failure).
+/// The history read's result: its rows, decoded by `decode`, or `None`
+/// where the error says the table does not exist yet (a first boot, not a
+/// failure).
 fn history_or_missing<R>(
     result: Result<Vec<R>, sqlx::Error>,
     table_is_missing: impl Fn(&dyn sqlx::error::DatabaseError) -> bool,
-) -> Result<Option<Vec<HistoryRow>>, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+    decode: impl Fn(&[R]) -> Result<Vec<HistoryRow>, sqlx::Error>,
+) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
     match result {
-        Ok(rows) => rows
-            .iter()
-            .map(history_row)
-            .collect::<Result<_, _>>()
-            .map(Some),
+        Ok(rows) => decode(&rows).map(Some),
         Err(err) if err.as_database_error().is_some_and(&table_is_missing) => Ok(None),
         Err(err) => Err(err),
     }
 }
 
+/// One history row per result row.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn history_rows<R>(rows: &[R]) -> Result<Vec<HistoryRow>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter().map(history_row).collect()
+}
+
 /// The text of a history row's columns, read by position.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn history_row<R>(row: &R) -> Result<HistoryRow, sqlx::Error>
 where
     R: sqlx::Row,

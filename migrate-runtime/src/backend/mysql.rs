@@ -9,7 +9,7 @@ use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, Backend};
+use super::{history_or_missing, history_rows, Backend};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -26,9 +26,11 @@ impl Backend for MySql {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // The simple query protocol: one round trip even on a connection that
         // has prepared nothing yet, as at boot.
-        history_or_missing((&mut *conn).fetch_all(sqlx::raw_sql(sql)).await, |db| {
-            db.code().is_some_and(|code| code == NO_SUCH_TABLE)
-        })
+        history_or_missing(
+            (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await,
+            |db| db.code().is_some_and(|code| code == NO_SUCH_TABLE),
+            history_rows,
+        )
     }
 
     async fn execute(conn: &mut MySqlConnection, sql: &str) -> Result<(), sqlx::Error> {

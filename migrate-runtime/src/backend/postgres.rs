@@ -10,7 +10,7 @@ use sqlx::Executor;
 use migrate_core::statements::split_statements;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, Backend, Backoff};
+use super::{history_or_missing, history_rows, Backend, Backoff};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -27,9 +27,11 @@ impl Backend for Postgres {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // The simple query protocol: one round trip even on a connection that
         // has prepared nothing yet, as at boot.
-        history_or_missing((&mut *conn).fetch_all(sqlx::raw_sql(sql)).await, |db| {
-            db.code().is_some_and(|code| code == UNDEFINED_TABLE)
-        })
+        history_or_missing(
+            (&mut *conn).fetch_all(sqlx::raw_sql(sql)).await,
+            |db| db.code().is_some_and(|code| code == UNDEFINED_TABLE),
+            history_rows,
+        )
     }
 
     async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use sqlx::sqlite::{Sqlite, SqliteConnection};
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
 
 use sqlx::Executor;
 
+use migrate_core::dialect::unpack_history;
 use migrate_core::{Dialect, HistoryTable};
 
 use super::{history_or_missing, Backend, Backoff};
@@ -23,9 +24,11 @@ impl Backend for Sqlite {
     ) -> Result<Option<Vec<HistoryRow>>, sqlx::Error> {
         // Prepared once per connection and cached: no network to save here,
         // but parsing the statement on every boot would cost more than the read.
-        history_or_missing((&mut *conn).fetch_all(sqlx::query(sql)).await, |db| {
-            db.message().contains("no such table")
-        })
+        history_or_missing(
+            (&mut *conn).fetch_all(sqlx::query(sql)).await,
+            |db| db.message().contains("no such table"),
+            unpack_rows,
+        )
     }
 
     async fn execute(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
@@ -61,6 +64,27 @@ impl Backend for Sqlite {
             other => other,
         }
     }
+}
+
+/// The packed history value (one row, `NULL` for an empty table).
+fn unpack_rows(rows: &[SqliteRow]) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    let packed: Option<String> = match rows.first() {
+        Some(row) => sqlx::Row::try_get(row, 0)?,
+        None => None,
+    };
+    let records = unpack_history(packed.as_deref().unwrap_or_default()).ok_or_else(|| {
+        sqlx::Error::Decode(
+            "a history row holds a control character; the table was edited by hand".into(),
+        )
+    })?;
+    Ok(records
+        .into_iter()
+        .map(|(revision, checksum, state)| HistoryRow {
+            revision: revision.to_string(),
+            checksum: checksum.to_string(),
+            state: state.to_string(),
+        })
+        .collect())
 }
 
 /// `BEGIN IMMEDIATE`, retried while another writer holds the database, for
