@@ -357,14 +357,16 @@ pub enum PlanError {
         candidates: Vec<String>,
     },
 
-    /// `head` asked for where there are several heads.
+    /// `head` (or `<label>@head`) asked for where it leads to several heads.
     #[error(
-        "`head` is ambiguous: there are {} heads ({}); name one (`<label>@head` or a revision id), \
+        "`{given}` is ambiguous: it leads to {} heads ({}); name one (`<label>@head` or a revision id), \
          use `heads` for all of them, or merge them with `migrate merge`",
         .heads.len(),
         .heads.join(", ")
     )]
     MultipleHeads {
+        /// The target as given.
+        given: String,
         /// The heads.
         heads: Vec<String>,
     },

@@ -200,6 +200,7 @@ pub fn resolve_branch_head(graph: &RevisionGraph<'_>, label: &str) -> Result<usi
     match heads.as_slice() {
         [one] => Ok(*one),
         _ => Err(PlanError::MultipleHeads {
+            given: format!("{label}@head"),
             heads: ids(graph, &heads),
         }),
     }
@@ -211,6 +212,7 @@ pub fn resolve_head(graph: &RevisionGraph<'_>) -> Result<Option<usize>, PlanErro
         [] => Ok(None),
         [one] => Ok(Some(*one)),
         heads => Err(PlanError::MultipleHeads {
+            given: "head".to_string(),
             heads: ids(graph, heads),
         }),
     }

@@ -370,6 +370,7 @@ fn head_is_refused_where_branches_have_several_heads() {
     let revisions = labelled();
     let g = graph(&revisions);
     let expected = PlanError::MultipleHeads {
+        given: "head".to_string(),
         heads: v(&["b", "f2"]),
     };
     assert_eq!(up(&g, &["a"], "head"), Err(expected.clone()));

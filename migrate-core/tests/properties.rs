@@ -412,7 +412,7 @@ fn check_upgrade_refusal(
             assert_eq!(*available, before.iter().filter(|&&a| !a).count());
             assert!(*requested > *available);
         }
-        (Target::Head, PlanError::MultipleHeads { heads }) => {
+        (Target::Head, PlanError::MultipleHeads { heads, .. }) => {
             assert_eq!(heads.len(), m.heads().len())
         }
         (Target::BranchHead(_), PlanError::MultipleHeads { .. }) => {

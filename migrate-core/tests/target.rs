@@ -264,7 +264,7 @@ fn branch_heads_resolve_through_labels_and_ids() {
     // Below the branch point, the branch has two heads.
     assert!(matches!(
         resolve_branch_head(&g, "3f2a9c1b7d4e"),
-        Err(PlanError::MultipleHeads { heads }) if heads.len() == 2
+        Err(PlanError::MultipleHeads { heads, .. }) if heads.len() == 2
     ));
     let err = resolve_branch_head(&g, "biling").unwrap_err();
     assert_eq!(
@@ -285,6 +285,7 @@ fn head_is_the_one_head_or_an_error_naming_them() {
     assert_eq!(
         err,
         PlanError::MultipleHeads {
+            given: "head".into(),
             heads: vec!["a1b2c3d4e5f6".into(), "a1b2ffffffff".into()]
         }
     );
@@ -434,4 +435,25 @@ fn targets_that_name_one_point_resolve_as_planning_does() {
         };
         assert_eq!(g.nodes_in(&left), expected, "downgrade to `{text}`");
     }
+}
+
+#[test]
+fn an_ambiguous_label_head_names_the_label_not_head() {
+    // trunk <- a (label `app`) <- b, a <- c: `app@head` leads to b and c.
+    let revisions = vec![
+        rev("trunk"),
+        rev("a").revises(&["trunk"]).labels(&["app"]),
+        rev("b").revises(&["a"]).labels(&["left"]),
+        rev("c").revises(&["a"]).labels(&["right"]),
+    ];
+    let g = graph(&revisions);
+    let err = migrate_core::target::resolve_branch_head(&g, "app").unwrap_err();
+    assert!(
+        matches!(&err, PlanError::MultipleHeads { given, heads } if given == "app@head" && heads.len() == 2),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("`app@head` is ambiguous"),
+        "{err}"
+    );
 }
