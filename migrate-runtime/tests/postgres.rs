@@ -15,30 +15,8 @@ use sqlx::{PgPool, Postgres};
 use support::proxy::Protocol;
 use support::{applied, count, creates, file, history, rev};
 
-database_tests!(Postgres, support::postgres;
-    upgrade_and_downgrade_targets,
-    history_row_columns,
-    stamp_records_without_running,
-    merge_graph_up_and_down,
-    branch_labels_up_and_down,
-    checksum_drift_refused_before_any_sql,
-    unknown_revision_refused,
-    failing_revision_in_chain,
-    failing_revision_single_transaction,
-    single_transaction_failure_after_a_commit,
-    irreversible_downgrade_refused,
-    concurrent_runners_apply_each_revision_once,
-    concurrent_runners_with_a_non_transactional_revision,
-    single_connection_pool,
-    lock_released_after_errors,
-    lock_timeout_while_a_run_is_in_progress,
-    status_and_current,
-    non_transactional_failure_leaves_marker,
-    half_applied_resolved_as_told,
-    stamp_purge_forgets_unknown_rows,
-    stamp_repairs_a_history_with_gaps,
-    failing_downgrade_says_which_way_it_was_going,
-);
+shared_database_tests!(Postgres, support::postgres);
+database_tests!(Postgres, support::postgres; concurrent_runners_with_a_non_transactional_revision);
 
 /// A no-op run sends one simple query, the history read, and takes no
 /// advisory lock.

@@ -455,7 +455,38 @@ pub fn runner(revisions: Vec<Revision>) -> Runner {
     Runner::new(revisions).with_lock_timeout(Duration::from_secs(20))
 }
 
-/// Instantiates the shared cases of [`cases`] for one database: one
+/// The cases every database runs, for the database `$db` set up by
+/// `$fresh`: one list, so a new case reaches all three.
+#[macro_export]
+macro_rules! shared_database_tests {
+    ($db:ty, $fresh:path) => {
+        database_tests!($db, $fresh;
+            upgrade_and_downgrade_targets,
+            history_row_columns,
+            stamp_records_without_running,
+            merge_graph_up_and_down,
+            branch_labels_up_and_down,
+            checksum_drift_refused_before_any_sql,
+            unknown_revision_refused,
+            failing_revision_in_chain,
+            failing_revision_single_transaction,
+            single_transaction_failure_after_a_commit,
+            irreversible_downgrade_refused,
+            concurrent_runners_apply_each_revision_once,
+            single_connection_pool,
+            lock_released_after_errors,
+            lock_timeout_while_a_run_is_in_progress,
+            status_and_current,
+            non_transactional_failure_leaves_marker,
+            half_applied_resolved_as_told,
+            stamp_purge_forgets_unknown_rows,
+            stamp_repairs_a_history_with_gaps,
+            failing_downgrade_says_which_way_it_was_going,
+        );
+    };
+}
+
+/// Instantiates cases of [`cases`] for one database: one
 /// `#[tokio::test]` per case, each on a fresh database from `$fresh`.
 #[macro_export]
 macro_rules! database_tests {
