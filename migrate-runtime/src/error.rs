@@ -32,7 +32,7 @@ pub enum Error {
     /// An applied revision's file changed since it was applied.
     #[error(
         "{file} (revision `{revision}`) was changed after it was applied \
-         (checksum {applied} in the database, {embedded} in this build); nothing was run. \
+         (checksum {applied:.12}… in the database, {embedded:.12}… in this build); nothing was run. \
          Restore the file as it was applied, or, if the change is reviewed and intended, \
          record the new checksum with `migrate repair`"
     )]
