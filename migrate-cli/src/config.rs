@@ -91,7 +91,7 @@ impl Config {
 
         let history_table = parsed
             .history_table
-            .unwrap_or_else(|| "migrate_history".to_string());
+            .unwrap_or_else(|| migrate_runtime::DEFAULT_HISTORY_TABLE.to_string());
         HistoryTable::new(&history_table).map_err(in_file)?;
 
         let template =
@@ -132,7 +132,9 @@ impl Config {
                 Some(TransactionModeSetting::Single) => TransactionMode::Single,
                 Some(TransactionModeSetting::PerRevision) | None => TransactionMode::PerRevision,
             },
-            lock_timeout: Duration::from_secs(parsed.lock_timeout.unwrap_or(60)),
+            lock_timeout: parsed
+                .lock_timeout
+                .map_or(migrate_runtime::DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
         })
     }
 

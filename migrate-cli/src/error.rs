@@ -58,18 +58,11 @@ impl CliError {
 
 /// Messages must stay one line each: a database's error text sometimes
 /// carries newlines, which would read as separate, unprefixed errors.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The reason of an OS error without the "(os error 111)" suffix.
-pub fn io_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
-}
+pub use migrate_core::load::io_reason;
 
 impl From<Vec<LoadError>> for CliError {
     /// The directory's problems, one per line, as `load_dir` (and so the

@@ -236,8 +236,10 @@ impl Dialect {
         )
     }
 
-    /// Marks an applied row pending before a downgrade that cannot be rolled
-    /// back runs.
+    /// Marks an applied row `reverting` as its down SQL starts: inside a
+    /// transaction the mark rolls back with a failure; where the SQL commits
+    /// on its own (MySQL DDL, `transaction: false`) it stays and tells the
+    /// next run which way the revision was going.
     pub fn mark_reverting(self, table: &HistoryTable, id: &str) -> String {
         format!(
             "UPDATE {} SET state = {} WHERE revision = {}",

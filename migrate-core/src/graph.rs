@@ -67,8 +67,9 @@ impl RevisionSet {
 impl<'a> RevisionGraph<'a> {
     /// Builds and validates the graph: unique ids, known `revises` and
     /// `depends_on`, unique branch labels, no cycle, one root and one head
-    /// (unless branch labels make a split intentional). Every problem is
-    /// returned.
+    /// (unless branch labels make a split intentional). Every problem of a
+    /// stage is returned; later stages wait until the earlier ones pass
+    /// (a cycle is looked for only once every reference resolves).
     pub fn new(revisions: &'a [Revision]) -> Result<Self, Vec<LoadError>> {
         Self::build(revisions, true)
     }
@@ -362,8 +363,9 @@ impl<'a> RevisionGraph<'a> {
             .flat_map(|(node, r)| r.branch_labels.iter().map(move |l| (l.as_ref(), node)))
     }
 
-    /// Whether `set` is closed under requirements: every member's parents and
-    /// dependencies are members too (the state a database should be in).
+    /// The `(member, requirement)` pairs where a member of `set` requires a
+    /// revision outside it; empty when `set` is closed under requirements
+    /// (the state a database should be in).
     pub fn missing_requirements(&self, set: &RevisionSet) -> Vec<(usize, usize)> {
         let mut missing = Vec::new();
         for node in self.nodes_in(set) {

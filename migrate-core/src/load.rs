@@ -85,7 +85,7 @@ fn read_files(dir: &Path, shown_as: &str) -> Result<MigrationDir, Vec<LoadError>
 }
 
 /// The OS message without the "(os error 2)" suffix, which helps no one.
-fn io_reason(err: &std::io::Error) -> String {
+pub fn io_reason(err: &std::io::Error) -> String {
     let text = err.to_string();
     match text.find(" (os error") {
         Some(end) => text[..end].to_string(),

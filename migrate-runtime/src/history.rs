@@ -29,7 +29,7 @@ pub struct CheckedHistory {
     pub unknown: Vec<String>,
     /// Embedded indices whose checksum differs, with the recorded checksum.
     pub drifted: Vec<(usize, String)>,
-    /// Embedded indices left pending by an earlier run.
+    /// Embedded indices left `pending` or `reverting` by an earlier run.
     pub half_applied: Vec<usize>,
     /// Those of `half_applied` that were being downgraded.
     pub reverting: Vec<usize>,
@@ -78,10 +78,8 @@ impl CheckedHistory {
     /// first DDL, and `transaction: false` revisions commit it first), so
     /// only the read under the lock can tell it was left behind.
     pub fn refusal_unlocked(&self, revisions: &[Revision], ignore_unknown: bool) -> Option<Error> {
-        if !self.unknown.is_empty() && !ignore_unknown {
-            return Some(Error::UnknownRevisions {
-                revisions: self.unknown.clone(),
-            });
+        if let Some(refusal) = self.unknown_refusal(ignore_unknown) {
+            return Some(refusal);
         }
         if let Some((index, applied)) = self.drifted.first() {
             let revision = &revisions[*index];
@@ -93,6 +91,14 @@ impl CheckedHistory {
             });
         }
         None
+    }
+
+    /// The refusal of applied revisions this build does not know, unless
+    /// they are to be ignored.
+    pub fn unknown_refusal(&self, ignore_unknown: bool) -> Option<Error> {
+        (!self.unknown.is_empty() && !ignore_unknown).then(|| Error::UnknownRevisions {
+            revisions: self.unknown.clone(),
+        })
     }
 
     fn half_applied_refusal(&self, revisions: &[Revision]) -> Option<Error> {
@@ -133,13 +139,20 @@ impl CheckedHistory {
         self.applied.len() == revisions.len()
     }
 
-    /// The applied set over a graph of the same revisions, checked to be
-    /// closed under requirements.
-    pub fn applied_set(&self, graph: &RevisionGraph<'_>) -> Result<RevisionSet, Error> {
+    /// The applied set over a graph of the same revisions, as recorded:
+    /// for reporting, and for a stamp, which repairs a history with gaps.
+    pub fn applied_as_recorded(&self, graph: &RevisionGraph<'_>) -> RevisionSet {
         let mut set = graph.empty_set();
         for &index in &self.applied {
             set.insert(index);
         }
+        set
+    }
+
+    /// The applied set over a graph of the same revisions, checked to be
+    /// closed under requirements.
+    pub fn applied_set(&self, graph: &RevisionGraph<'_>) -> Result<RevisionSet, Error> {
+        let set = self.applied_as_recorded(graph);
         if let Some(&(node, missing)) = graph.missing_requirements(&set).first() {
             return Err(Error::InconsistentHistory {
                 revision: graph.revision(node).id.to_string(),

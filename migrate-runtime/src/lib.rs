@@ -27,7 +27,7 @@ pub use history::HistoryRow;
 pub use migrate_core as core;
 pub use migrate_core::Revision;
 pub use report::{Report, RevisionState, RevisionStatus, Status, StepReport};
-pub use runner::{Runner, TransactionMode};
+pub use runner::{Runner, TransactionMode, DEFAULT_HISTORY_TABLE, DEFAULT_LOCK_TIMEOUT};
 
 /// Embeds a migrations directory, checked at compile time. See the crate
 /// documentation of `migrate-macros`.

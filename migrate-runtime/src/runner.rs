@@ -9,7 +9,7 @@ use sqlx::Pool;
 
 use migrate_core::{
     plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
-    RevisionGraph, RevisionSet, StampPlan, Target,
+    RevisionGraph, StampPlan, Target,
 };
 
 use crate::backend::Backend;
@@ -17,6 +17,12 @@ use crate::error::Error;
 use crate::history::CheckedHistory;
 use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
 use crate::session::Session;
+
+/// The history table a runner uses unless told otherwise.
+pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
+
+/// How long a runner waits for another run's lock unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,15 +69,16 @@ impl Runner {
     pub const fn from_static(revisions: &'static [Revision]) -> Self {
         Runner {
             revisions: Cow::Borrowed(revisions),
-            history_table: Cow::Borrowed("migrate_history"),
-            lock_timeout: Duration::from_secs(60),
+            history_table: Cow::Borrowed(DEFAULT_HISTORY_TABLE),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
         }
     }
 
     /// A runner over revisions loaded at run time (the CLI's case); they are
-    /// validated on first use.
+    /// validated whenever an operation needs the graph (`embed_migrations!`
+    /// validates at compile time instead).
     pub fn new(revisions: Vec<Revision>) -> Self {
         Runner {
             revisions: Cow::Owned(revisions),
@@ -131,7 +138,7 @@ impl Runner {
     /// and takes no lock. Otherwise it locks, reads again under the lock,
     /// verifies and applies. Returns what it applied.
     pub async fn run<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Report, Error> {
-        self.upgrade(pool, "heads").await
+        self.change(pool, Direction::Upgrade, &Target::Heads).await
     }
 
     /// Upgrades to a target: `head`, `heads`, a revision id or unique
@@ -284,17 +291,15 @@ impl Runner {
             session.create_history_table().await?;
             let rows = session.read().await?.unwrap_or_default();
             let checked = CheckedHistory::new(&self.revisions, &rows);
-            if !purge && !checked.unknown.is_empty() && !self.ignore_unknown {
-                return Err(Error::UnknownRevisions {
-                    revisions: checked.unknown.clone(),
-                });
+            if let Some(refusal) = checked.unknown_refusal(self.ignore_unknown || purge) {
+                return Err(refusal);
             }
             // A history with gaps is one of the things a stamp repairs, so
             // the applied set is taken as it is, not checked for closure.
             let applied = if purge {
                 graph.empty_set()
             } else {
-                self.applied_ignoring_gaps(&graph, &checked)
+                checked.applied_as_recorded(&graph)
             };
             let plan = plan_stamp(&graph, &applied, &target)?;
             let forget: Vec<&str> = if purge {
@@ -346,7 +351,7 @@ impl Runner {
     /// revises, followed by any applied revision this build does not know.
     pub async fn current<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
         let (graph, checked) = self.read_checked(pool).await?;
-        let applied = self.applied_ignoring_gaps(&graph, &checked);
+        let applied = checked.applied_as_recorded(&graph);
         let mut heads: Vec<String> = graph
             .heads_of(&applied)
             .into_iter()
@@ -422,20 +427,6 @@ impl Runner {
         let mut session = Session::<DB>::open(pool, self.table()?).await?;
         let rows = session.read().await?.unwrap_or_default();
         Ok((graph, CheckedHistory::new(&self.revisions, &rows)))
-    }
-
-    /// The applied set for reporting: like the one runs use, but without
-    /// refusing a history with gaps.
-    fn applied_ignoring_gaps(
-        &self,
-        graph: &RevisionGraph<'_>,
-        checked: &CheckedHistory,
-    ) -> RevisionSet {
-        let mut set = graph.empty_set();
-        for &index in &checked.applied {
-            set.insert(index);
-        }
-        set
     }
 }
 

@@ -76,7 +76,7 @@ pub fn resolve_one(graph: &RevisionGraph<'_>, text: &str) -> CliResult<Point> {
     })
 }
 
-/// Whether the graph has one head, for the `(head)` markers.
+/// Whether this revision is a head (nothing revises it), for the `(head)` markers.
 pub fn is_head(graph: &RevisionGraph<'_>, node: usize) -> bool {
     graph.child_nodes(node).is_empty()
 }

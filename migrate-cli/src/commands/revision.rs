@@ -17,7 +17,7 @@ use migrate_core::{parse_migration, LoadError, MigrationDir, Revision, RevisionG
 use crate::args::{InitArgs, MergeArgs, RevisionArgs};
 use crate::commands::{is_head, resolve_one, Context};
 use crate::config::{self, Config};
-use crate::error::{io_reason, CliError, CliResult};
+use crate::error::{io_reason, one_line, CliError, CliResult};
 use crate::naming::{fresh_id, slug, Utc};
 use crate::output::{Cell, Output, Paint, Table};
 
@@ -419,11 +419,6 @@ fn header_line(key: &str, value: &str) -> String {
     } else {
         format!("-- {key}: {value}\n")
     }
-}
-
-/// A message fit for a one-line header value.
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `--rev-id` checked, or a fresh id that is neither an existing id nor a
