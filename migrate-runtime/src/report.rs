@@ -89,6 +89,17 @@ impl Status {
             .collect()
     }
 
+    /// The revisions recorded as applied, in topological order: drifted
+    /// ones included (they ran; their file changed since), half-applied
+    /// ones not.
+    pub fn applied(&self) -> Vec<&str> {
+        self.revisions
+            .iter()
+            .filter(|r| matches!(r.state, RevisionState::Applied | RevisionState::Drifted))
+            .map(|r| r.revision.as_str())
+            .collect()
+    }
+
     /// Whether the database is exactly at this build's heads, with no drift.
     pub fn is_up_to_date(&self) -> bool {
         self.unknown.is_empty()
@@ -96,5 +107,37 @@ impl Status {
                 .revisions
                 .iter()
                 .all(|r| r.state == RevisionState::Applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(states: &[(&str, RevisionState)]) -> Status {
+        Status {
+            revisions: states
+                .iter()
+                .map(|&(revision, state)| RevisionStatus {
+                    revision: revision.to_string(),
+                    message: String::new(),
+                    file: format!("migrations/{revision}_x.sql"),
+                    state,
+                })
+                .collect(),
+            unknown: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn applied_counts_drifted_but_not_half_applied_or_pending() {
+        let status = status(&[
+            ("a", RevisionState::Applied),
+            ("b", RevisionState::Drifted),
+            ("c", RevisionState::HalfApplied),
+            ("d", RevisionState::Pending),
+        ]);
+        assert_eq!(status.applied(), ["a", "b"]);
+        assert!(!status.is_up_to_date());
     }
 }

@@ -297,13 +297,7 @@ async fn database_state(
 ) -> CliResult<RevisionSet> {
     let runner = ctx.runner(ctx.load()?);
     let status = with_pool!(url, Access::Read, |pool| runner.status(&pool).await)?;
-    let (set, _) = graph.set_of(
-        status
-            .revisions
-            .iter()
-            .filter(|r| matches!(r.state, RevisionState::Applied | RevisionState::Drifted))
-            .map(|r| r.revision.as_str()),
-    );
+    let (set, _) = graph.set_of(status.applied());
     Ok(set)
 }
 
@@ -671,13 +665,7 @@ fn database_problems(graph: &RevisionGraph<'_>, status: &Status, problems: &mut 
             message,
         });
     }
-    let (applied, _) = graph.set_of(
-        status
-            .revisions
-            .iter()
-            .filter(|r| matches!(r.state, RevisionState::Applied | RevisionState::Drifted))
-            .map(|r| r.revision.as_str()),
-    );
+    let (applied, _) = graph.set_of(status.applied());
     for (node, missing) in graph.missing_requirements(&applied) {
         problems.push(Problem {
             kind: "inconsistent",

@@ -14,7 +14,7 @@ use migrate_core::{
     plan_downgrade, plan_upgrade, render_script, Dialect, Direction, HistoryTable, MigrationDir,
     Plan, Revision, RevisionGraph, Target,
 };
-use migrate_runtime::{Backend, RevisionState, Runner, Status, TransactionMode};
+use migrate_runtime::{Backend, Runner, TransactionMode};
 use sqlx::Pool;
 
 use crate::args::{DialectArg, DowngradeArgs, StampArgs, UpgradeArgs};
@@ -243,7 +243,7 @@ async fn stamp_on<DB: Backend>(
 ) -> CliResult {
     let out = ctx.out;
     let before_status = runner.status(pool).await?;
-    let before = applied_ids(&before_status);
+    let before = before_status.applied();
     if args.purge {
         // Every row goes, known or not, and the target is recorded: one
         // batch under the lock.
@@ -256,7 +256,8 @@ async fn stamp_on<DB: Backend>(
     } else {
         runner.stamp(pool, &args.target).await?;
     }
-    let after = applied_ids(&runner.status(pool).await?);
+    let after_status = runner.status(pool).await?;
+    let after = after_status.applied();
     let graph = runner.graph()?;
     let mut table = Table::new().indent(2);
     if args.purge {
@@ -269,7 +270,7 @@ async fn stamp_on<DB: Backend>(
         }
     }
     for revision in graph.topological() {
-        let id = revision.id.to_string();
+        let id = revision.id.as_ref();
         let change = match (before.contains(&id), after.contains(&id)) {
             (false, true) => Cell::styled("recorded", Paint::GREEN),
             (true, false) => Cell::styled("forgotten", Paint::YELLOW),
@@ -292,15 +293,6 @@ async fn stamp_on<DB: Backend>(
         at_text(&out, &graph, &runner.current(pool).await?)
     ));
     Ok(())
-}
-
-fn applied_ids(status: &Status) -> Vec<String> {
-    status
-        .revisions
-        .iter()
-        .filter(|r| r.state != RevisionState::Pending)
-        .map(|r| r.revision.clone())
-        .collect()
 }
 
 /// `--sql`: prints the script instead of running it.
