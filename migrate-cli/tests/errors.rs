@@ -4,33 +4,12 @@
 
 mod common;
 
-use common::{backends, error_lines, fill, on_each, Kind, Project, TestDb};
-
-/// A project on SQLite with two applied revisions `a…1` <- `b…1`.
-fn applied_project(db: &TestDb) -> Project {
-    let project = Project::new(Some(db));
-    let a = project.revision("create users table", &["--rev-id", "a00000000001"]);
-    fill(
-        &a,
-        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
-        Some("DROP TABLE users;"),
-        &[],
-    );
-    let b = project.revision("add phone", &["--rev-id", "b00000000001"]);
-    fill(
-        &b,
-        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
-        Some("ALTER TABLE users DROP COLUMN phone;"),
-        &[],
-    );
-    project.ok(&["upgrade", "head"]);
-    project
-}
+use common::{backends, error_lines, fill, on_each, users_then_phone, Kind, Project, TestDb};
 
 #[test]
 fn an_unknown_revision_lists_close_matches() {
     let db = TestDb::new(Kind::Sqlite, "unknown");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     for args in [
         &["upgrade", "a00000000002"][..],
         &["downgrade", "a00000000002"],
@@ -71,7 +50,7 @@ fn a_tampered_applied_migration_is_refused_until_repaired() {
 
 fn a_tampered_applied_migration_is_refused_until_repaired_on(kind: Kind) {
     let db = TestDb::new(kind, "tamper");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     let file = project
         .path()
         .join("migrations/a00000000001_create_users_table.sql");
@@ -121,7 +100,7 @@ fn a_database_behind_head_still_gets_revisions_and_check_explains() {
 
 fn a_database_behind_head_still_gets_revisions_and_check_explains_on(kind: Kind) {
     let db = TestDb::new(kind, "behind");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     project.ok(&["downgrade", "-1"]);
     // `revision` works on the directory alone.
     let file = project.revision("add email", &[]);
@@ -153,7 +132,7 @@ fn a_database_behind_head_still_gets_revisions_and_check_explains_on(kind: Kind)
 #[test]
 fn two_heads_refuse_revision_and_upgrade_with_the_merge_command() {
     let db = TestDb::new(Kind::Sqlite, "heads");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     // A colleague's revision on the same parent, merged in from git.
     project.write_migration(
         "c00000000001_colleague.sql",
@@ -188,7 +167,7 @@ fn two_heads_refuse_revision_and_upgrade_with_the_merge_command() {
 #[test]
 fn branching_on_purpose_needs_splice_and_a_label() {
     let db = TestDb::new(Kind::Sqlite, "splice");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     let (_, stderr) = project.fails(2, &["revision", "-m", "side", "--head", "a00000000001"]);
     assert!(stderr.contains("is not a head"), "{stderr}");
     assert!(stderr.contains("--splice --branch-label"), "{stderr}");
@@ -321,7 +300,7 @@ fn configuration_errors_name_the_file_and_line() {
 #[test]
 fn an_irreversible_revision_refuses_downgrade_before_anything_runs() {
     let db = TestDb::new(Kind::Sqlite, "irreversible");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     let file = project.revision("no way back", &["--rev-id", "c00000000001"]);
     fill(&file, "CREATE TABLE audit (id INTEGER);", None, &[]);
     project.ok(&["upgrade"]);
@@ -349,7 +328,7 @@ fn revisions_the_directory_does_not_know_block_runs_until_stamped() {
 
 fn revisions_the_directory_does_not_know_block_runs_until_stamped_on(kind: Kind) {
     let db = TestDb::new(kind, "unknown_rows");
-    let project = applied_project(&db);
+    let project = users_then_phone(&db);
     // The database was upgraded by a newer build; this checkout lacks b.
     std::fs::remove_file(project.path().join("migrations/b00000000001_add_phone.sql")).unwrap();
     let current = project.ok(&["current"]);

@@ -2,27 +2,12 @@
 
 mod common;
 
-use common::{backends, fill, on_each, Kind, Project, TestDb};
+use common::{backends, fill, on_each, users_then_phone, Kind, Project, TestDb};
 use serde_json::Value;
 
 /// a <- b and a <- c: two heads, as after two people each added one.
 fn two_heads(db: &TestDb) -> Project {
-    let project = Project::new(Some(db));
-    let a = project.revision("create users", &["--rev-id", "a00000000001"]);
-    fill(
-        &a,
-        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
-        Some("DROP TABLE users;"),
-        &[],
-    );
-    let b = project.revision("add phone", &["--rev-id", "b00000000001"]);
-    fill(
-        &b,
-        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
-        Some("ALTER TABLE users DROP COLUMN phone;"),
-        &[],
-    );
-    project.ok(&["upgrade"]);
+    let project = users_then_phone(db);
     project.write_migration(
         "c00000000001_add_email.sql",
         "-- revision: c00000000001\n-- revises: a00000000001\n-- message: add email\n\n\

@@ -487,6 +487,29 @@ impl Project {
     }
 }
 
+/// A project with two applied revisions, `a00000000001` (create users
+/// table) <- `b00000000001` (add phone): the start of several tests.
+#[allow(dead_code)] // not every test binary uses it
+pub fn users_then_phone(db: &TestDb) -> Project {
+    let project = Project::new(Some(db));
+    let a = project.revision("create users table", &["--rev-id", "a00000000001"]);
+    fill(
+        &a,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        Some("DROP TABLE users;"),
+        &[],
+    );
+    let b = project.revision("add phone", &["--rev-id", "b00000000001"]);
+    fill(
+        &b,
+        "ALTER TABLE users ADD COLUMN phone VARCHAR(20);",
+        Some("ALTER TABLE users DROP COLUMN phone;"),
+        &[],
+    );
+    project.ok(&["upgrade", "head"]);
+    project
+}
+
 /// Replaces everything from `-- migrate:up` on; `extra_header` lines are
 /// added to the header (e.g. `transaction: false`).
 pub fn fill(file: &Path, up: &str, down: Option<&str>, extra_header: &[&str]) {
