@@ -344,3 +344,39 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&never.stdout).contains("\x1b["));
 }
+
+/// SQLite's documented table rebuild through `migrate upgrade`: the child
+/// rows of an `ON DELETE CASCADE` reference survive the parent's
+/// `DROP TABLE` (sqlx connects with foreign keys on, which deleted them).
+#[test]
+fn a_sqlite_table_rebuild_keeps_the_child_rows() {
+    let db = TestDb::new(Kind::Sqlite, "rebuild");
+    let project = Project::new(Some(&db));
+    let users = project.revision("users and posts", &["--rev-id", "a00000000001"]);
+    project.fill(
+        &users,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(20));\n\
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, \
+         user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE);\n\
+         INSERT INTO users VALUES (1, 'ann'), (2, 'bob');\n\
+         INSERT INTO posts VALUES (10, 1), (11, 2);",
+        None,
+    );
+    project.ok(&["upgrade", "head"]);
+    let rebuild = project.revision("widen users.name", &["--rev-id", "b00000000001"]);
+    project.fill(
+        &rebuild,
+        "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name VARCHAR(500));\n\
+         INSERT INTO users_new SELECT id, name FROM users;\n\
+         DROP TABLE users;\n\
+         ALTER TABLE users_new RENAME TO users;",
+        None,
+    );
+    project.ok(&["upgrade", "head"]);
+    assert_eq!(db.client("SELECT count(*) FROM posts;").trim(), "2");
+    assert_eq!(
+        db.client("PRAGMA foreign_key_check;").trim(),
+        "",
+        "no dangling key"
+    );
+}

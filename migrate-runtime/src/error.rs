@@ -99,6 +99,24 @@ pub enum Error {
         aftermath: Aftermath,
     },
 
+    /// A revision left a row whose foreign key names no parent row
+    /// (checked on SQLite, where the run suspends enforcement so that a
+    /// table rebuild keeps the child rows).
+    #[error(
+        "revision `{revision}` ({file}) left {violation}; \
+         `PRAGMA foreign_key_check` lists every such row; {aftermath}"
+    )]
+    ForeignKeyViolation {
+        /// The revision id.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// The first offending row.
+        violation: crate::backend::ForeignKeyViolation,
+        /// What was left behind.
+        aftermath: Aftermath,
+    },
+
     /// Another run held the migration lock for too long.
     #[error(
         "another migration run held the lock on `{table}` for {waited:?}; \

@@ -21,7 +21,7 @@ mod report;
 pub mod runner;
 mod session;
 
-pub use backend::Backend;
+pub use backend::{Backend, ForeignKeyViolation};
 pub use error::{Aftermath, Error};
 pub use history::HistoryRow;
 pub use migrate_core as core;

@@ -10,7 +10,7 @@ use sqlx::Pool;
 
 use migrate_core::{Dialect, HistoryTable, Revision, Wrap};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, ForeignKeyViolation};
 use crate::error::{Aftermath, Error};
 use crate::history::HistoryRow;
 use crate::report::StepReport;
@@ -24,11 +24,21 @@ pub(crate) struct Session<DB: Backend> {
     /// A `transaction: false` revision ran, committing the run up to it:
     /// rolling the run back no longer undoes all of it.
     run_committed: bool,
+    /// Foreign-key enforcement was switched off for the run (SQLite) and
+    /// must be switched back on before the connection is pooled again.
+    foreign_keys_suspended: bool,
+    /// The savepoint around a revision whose foreign keys are checked
+    /// before its changes are kept is open.
+    in_checked_savepoint: bool,
 }
 
 /// Single-transaction mode where the lock is a transaction: the run's
 /// savepoint in it.
 const RUN_SAVEPOINT: &str = "migrate_run";
+
+/// Where foreign keys are checked by the run: the savepoint around one
+/// revision's batch, released only once no row breaks a key.
+const CHECKED_SAVEPOINT: &str = "migrate_checked";
 
 impl<DB: Backend> Session<DB> {
     pub async fn open(pool: &Pool<DB>, table: HistoryTable) -> Result<Self, Error> {
@@ -38,6 +48,8 @@ impl<DB: Backend> Session<DB> {
             locked: false,
             in_run_transaction: false,
             run_committed: false,
+            foreign_keys_suspended: false,
+            in_checked_savepoint: false,
         })
     }
 
@@ -55,11 +67,28 @@ impl<DB: Backend> Session<DB> {
         // Marked before the wait: if the run is dropped while the server is
         // still granting the lock, the connection must be closed, not pooled.
         self.locked = true;
-        let result = DB::lock(&mut self.conn, &self.table, timeout).await;
+        let result = self.suspend_foreign_keys_and_lock(timeout).await;
         if result.is_err() {
+            self.restore_foreign_keys().await;
             self.locked = false;
         }
         result
+    }
+
+    async fn suspend_foreign_keys_and_lock(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.foreign_keys_suspended = DB::suspend_foreign_keys(&mut self.conn).await?;
+        DB::lock(&mut self.conn, &self.table, timeout).await
+    }
+
+    /// Switches foreign keys back on if the run switched them off; where
+    /// that fails, the connection is closed rather than pooled without them.
+    async fn restore_foreign_keys(&mut self) {
+        if std::mem::take(&mut self.foreign_keys_suspended) {
+            if let Err(err) = DB::restore_foreign_keys(&mut self.conn).await {
+                tracing::warn!(%err, "migrations: switching foreign keys back on failed; closing the connection");
+                self.conn.close_on_drop();
+            }
+        }
     }
 
     /// Releases the lock. Errors are returned, but the connection is closed
@@ -68,6 +97,7 @@ impl<DB: Backend> Session<DB> {
         let result = DB::unlock(&mut self.conn, &self.table).await;
         if result.is_ok() {
             self.locked = false;
+            self.restore_foreign_keys().await;
         }
         Ok(result?)
     }
@@ -127,9 +157,14 @@ impl<DB: Backend> Session<DB> {
         let sql = match (self.in_run_transaction, DB::LOCK_IS_TRANSACTION) {
             (true, true) => format!("ROLLBACK TO {RUN_SAVEPOINT}; RELEASE {RUN_SAVEPOINT}"),
             (true, false) => "ROLLBACK".to_string(),
+            // Undoes the revision's own savepoint too, released or not.
+            (false, _) if self.in_checked_savepoint => {
+                format!("ROLLBACK TO {CHECKED_SAVEPOINT}; RELEASE {CHECKED_SAVEPOINT}")
+            }
             (false, _) => wrap.rollback(),
         };
         self.in_run_transaction = false;
+        self.in_checked_savepoint = false;
         if let Err(err) = DB::execute(&mut self.conn, &sql).await {
             // Whatever is still open must not reach the pool's next user.
             tracing::debug!(%err, "rollback after a failed revision");
@@ -157,7 +192,7 @@ impl<DB: Backend> Session<DB> {
             } else {
                 self.dialect().downgrade_batch(&self.table, revision, wrap)
             };
-            self.execute(&batch).await
+            self.execute_checked(&batch).await
         } else {
             self.commit_run_transaction().await?;
             self.run_committed = true;
@@ -165,31 +200,63 @@ impl<DB: Backend> Session<DB> {
                 .await
         };
         match result {
-            Ok(()) => Ok(StepReport {
+            Ok(None) => Ok(StepReport {
                 revision: revision.id.to_string(),
                 message: revision.message.to_string(),
                 duration: started.elapsed(),
             }),
-            Err(Error::Database(source)) => {
-                self.roll_back(wrap).await;
-                let aftermath = if self.is_pending(&revision.id).await {
-                    Aftermath::PartiallyApplied
-                } else if single_transaction && revision.transactional && self.run_committed {
-                    Aftermath::RunRolledBackToCommit
-                } else if single_transaction && revision.transactional {
-                    Aftermath::RunRolledBack
-                } else {
-                    Aftermath::RolledBack
-                };
-                Err(Error::RevisionFailed {
-                    revision: revision.id.to_string(),
-                    file: revision.file.to_string(),
-                    source,
-                    aftermath,
-                })
-            }
+            Ok(Some(violation)) => Err(Error::ForeignKeyViolation {
+                revision: revision.id.to_string(),
+                file: revision.file.to_string(),
+                violation,
+                aftermath: self.undo_failed(revision, wrap, single_transaction).await,
+            }),
+            Err(Error::Database(source)) => Err(Error::RevisionFailed {
+                revision: revision.id.to_string(),
+                file: revision.file.to_string(),
+                source,
+                aftermath: self.undo_failed(revision, wrap, single_transaction).await,
+            }),
             Err(other) => Err(other),
         }
+    }
+
+    /// Rolls back a failed revision and tells what stayed of it.
+    async fn undo_failed(
+        &mut self,
+        revision: &Revision,
+        wrap: Wrap,
+        single_transaction: bool,
+    ) -> Aftermath {
+        self.roll_back(wrap).await;
+        if self.is_pending(&revision.id).await {
+            Aftermath::PartiallyApplied
+        } else if single_transaction && revision.transactional && self.run_committed {
+            Aftermath::RunRolledBackToCommit
+        } else if single_transaction && revision.transactional {
+            Aftermath::RunRolledBack
+        } else {
+            Aftermath::RolledBack
+        }
+    }
+
+    /// Sends a revision's batch; where the run suspended foreign keys, in a
+    /// savepoint that is released only when no row breaks a key, so that a
+    /// violation undoes the revision and nothing else.
+    async fn execute_checked(&mut self, batch: &str) -> Result<Option<ForeignKeyViolation>, Error> {
+        if !self.foreign_keys_suspended {
+            return self.execute(batch).await.map(|()| None);
+        }
+        self.in_checked_savepoint = true;
+        self.execute(&format!("SAVEPOINT {CHECKED_SAVEPOINT};\n{batch}"))
+            .await?;
+        if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
+            return Ok(Some(violation));
+        }
+        self.execute(&format!("RELEASE {CHECKED_SAVEPOINT}"))
+            .await?;
+        self.in_checked_savepoint = false;
+        Ok(None)
     }
 
     /// A `transaction: false` revision: the pending row first, on its own,
@@ -199,7 +266,7 @@ impl<DB: Backend> Session<DB> {
         revision: &Revision,
         upgrade: bool,
         lock_timeout: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<ForeignKeyViolation>, Error> {
         let dialect = self.dialect();
         let (before, sql, after) = if upgrade {
             (
@@ -216,7 +283,13 @@ impl<DB: Backend> Session<DB> {
         };
         self.execute(&before).await?;
         DB::execute_outside_transaction(&mut self.conn, sql, lock_timeout).await?;
-        self.execute(&after).await
+        if self.foreign_keys_suspended {
+            // Committed already: the row stays pending for the operator.
+            if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
+                return Ok(Some(violation));
+            }
+        }
+        self.execute(&after).await.map(|()| None)
     }
 
     /// Whether the revision's history row is pending or reverting after a
@@ -233,7 +306,7 @@ impl<DB: Backend> Session<DB> {
 
 impl<DB: Backend> Drop for Session<DB> {
     fn drop(&mut self) {
-        if self.locked || self.in_run_transaction {
+        if self.locked || self.in_run_transaction || self.foreign_keys_suspended {
             // Closing ends the database session, which frees a session
             // lock and rolls back an open transaction.
             self.conn.close_on_drop();

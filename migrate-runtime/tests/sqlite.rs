@@ -21,3 +21,152 @@ async fn concurrent_runners_with_a_non_transactional_revision() {
     };
     support::cases::concurrent_runners_with_a_non_transactional_revision::<Sqlite>(&db).await;
 }
+
+/// `users` with two `posts` children: `posts.user_id` references it with
+/// `on_delete` (`ON DELETE CASCADE`, or empty for a plain reference).
+async fn users_with_posts(
+    on_delete: &str,
+) -> (
+    support::TestDatabase<Sqlite>,
+    Vec<migrate_runtime::Revision>,
+) {
+    let db = support::sqlite().await.expect("SQLite is always available");
+    let schema = support::rev(
+        "a1",
+        "",
+        &format!(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(20));\n\
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id) {on_delete});\n\
+             INSERT INTO users VALUES (1, 'ann'), (2, 'bob');\n\
+             INSERT INTO posts VALUES (10, 1), (11, 2);"
+        ),
+        "DROP TABLE posts; DROP TABLE users;",
+    );
+    (db, vec![schema])
+}
+
+/// SQLite's documented way to change a column: a new table, a copy, a
+/// drop and a rename.
+fn rebuild_users(id: &str, revises: &str) -> migrate_runtime::Revision {
+    support::file(
+        id,
+        revises,
+        "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL DEFAULT 'misc');\n\
+         INSERT INTO users_new (id, name) SELECT id, COALESCE(name, 'misc') FROM users;\n\
+         DROP TABLE users;\n\
+         ALTER TABLE users_new RENAME TO users;",
+        None,
+        &[],
+    )
+}
+
+async fn foreign_keys_enforced(pool: &sqlx::SqlitePool) -> bool {
+    let enforced: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    enforced == 1
+}
+
+/// A rebuild of a parent table keeps the rows of a child declared
+/// `ON DELETE CASCADE` (with enforcement on, `DROP TABLE users` deleted
+/// them), and enforcement is back on for the application afterwards.
+#[tokio::test]
+async fn table_rebuild_keeps_cascading_children() {
+    let (db, mut revisions) = users_with_posts("ON DELETE CASCADE").await;
+    revisions.push(rebuild_users("a2", "a1"));
+    let pool = db.pool_with(1).await;
+    assert!(foreign_keys_enforced(&pool).await, "sqlx's default");
+    let report = support::runner(revisions).run(&pool).await.unwrap();
+    assert_eq!(report.revisions(), ["a1", "a2"]);
+    assert_eq!(support::count(&pool, "posts").await, 2);
+    assert_eq!(support::count(&pool, "users").await, 2);
+    assert!(
+        foreign_keys_enforced(&pool).await,
+        "restored on the run's connection"
+    );
+    // The key still works after the rebuild.
+    let orphan = sqlx::query("INSERT INTO posts VALUES (12, 99)")
+        .execute(&pool)
+        .await;
+    assert!(orphan.is_err(), "enforcement is on again: {orphan:?}");
+    sqlx::query("DELETE FROM users WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(support::count(&pool, "posts").await, 1, "the cascade acts");
+}
+
+/// A rebuild of a parent with a plain reference is applied (enforcement on
+/// refused the `DROP TABLE` with `FOREIGN KEY constraint failed`), in
+/// single-transaction mode too.
+#[tokio::test]
+async fn table_rebuild_under_a_plain_reference() {
+    for mode in [
+        migrate_runtime::TransactionMode::PerRevision,
+        migrate_runtime::TransactionMode::Single,
+    ] {
+        let (db, mut revisions) = users_with_posts("").await;
+        revisions.push(rebuild_users("a2", "a1"));
+        let runner = support::runner(revisions).with_transaction_mode(mode);
+        runner
+            .run(&db.pool)
+            .await
+            .unwrap_or_else(|err| panic!("{mode:?}: {err}"));
+        assert_eq!(support::count(&db.pool, "posts").await, 2, "{mode:?}");
+        assert_eq!(
+            support::history(&db.pool).await,
+            support::applied(&["a1", "a2"])
+        );
+    }
+}
+
+/// A revision that leaves a child row without its parent fails, naming the
+/// table and the row, and nothing of it is kept; the revision before it is.
+#[tokio::test]
+async fn revision_breaking_a_foreign_key_is_refused_whole() {
+    let (db, mut revisions) = users_with_posts("").await;
+    revisions.push(support::rev(
+        "a2",
+        "a1",
+        "CREATE TABLE audit (id INTEGER);\nDELETE FROM users WHERE id = 1;",
+        "DROP TABLE audit;",
+    ));
+    let err = support::runner(revisions).run(&db.pool).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, migrate_runtime::Error::ForeignKeyViolation { .. }),
+        "{message}"
+    );
+    assert!(
+        message.starts_with(
+            "revision `a2` (migrations/a2_test.sql) left row 10 of `posts` \
+             refers to a row of `users` that does not exist"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("it was rolled back"), "{message}");
+    assert_eq!(support::count(&db.pool, "users").await, 2);
+    assert!(!support::table_exists(&db.pool, "audit").await);
+    assert_eq!(support::history(&db.pool).await, support::applied(&["a1"]));
+    assert!(foreign_keys_enforced(&db.pool).await);
+}
+
+/// An application that switched enforcement off keeps it off.
+#[tokio::test]
+async fn foreign_keys_left_off_when_the_application_chose_so() {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use std::str::FromStr;
+    let (db, mut revisions) = users_with_posts("").await;
+    revisions.push(rebuild_users("a2", "a1"));
+    let options = SqliteConnectOptions::from_str(&db.url)
+        .unwrap()
+        .foreign_keys(false);
+    let pool = sqlx::pool::PoolOptions::<Sqlite>::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    support::runner(revisions).run(&pool).await.unwrap();
+    assert!(!foreign_keys_enforced(&pool).await);
+}

@@ -67,6 +67,65 @@ pub trait Backend: sqlx::Database {
         conn: &mut Self::Connection,
         table: &HistoryTable,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Called before the lock is taken: switches off foreign-key
+    /// enforcement where it would act on a revision's intermediate states
+    /// (SQLite, whose documented table rebuild drops the parent table, and
+    /// whose `DROP TABLE` deletes or refuses the child rows while the
+    /// setting is on; the setting cannot change inside the run's
+    /// transaction). Returns whether it did, so that the run checks each
+    /// revision with [`foreign_key_violation`](Self::foreign_key_violation)
+    /// and restores the setting with
+    /// [`restore_foreign_keys`](Self::restore_foreign_keys). Elsewhere
+    /// nothing changes.
+    fn suspend_foreign_keys(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
+        let _ = conn;
+        async { Ok(false) }
+    }
+
+    /// Switches foreign-key enforcement back on after the lock is released.
+    fn restore_foreign_keys(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        let _ = conn;
+        async { Ok(()) }
+    }
+
+    /// The first row that breaks a foreign key, while enforcement is
+    /// suspended: checked before each revision's changes are kept.
+    fn foreign_key_violation(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<Option<ForeignKeyViolation>, sqlx::Error>> + Send {
+        let _ = conn;
+        async { Ok(None) }
+    }
+}
+
+/// A row whose foreign key names no parent row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyViolation {
+    /// The child table.
+    pub table: String,
+    /// The child row's rowid (`None` for a `WITHOUT ROWID` table).
+    pub rowid: Option<i64>,
+    /// The table the key refers to.
+    pub parent: String,
+}
+
+impl std::fmt::Display for ForeignKeyViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.rowid {
+            Some(rowid) => write!(f, "row {rowid} of `{}`", self.table)?,
+            None => write!(f, "a row of `{}`", self.table)?,
+        }
+        write!(
+            f,
+            " refers to a row of `{}` that does not exist",
+            self.parent
+        )
+    }
 }
 
 /// The history read's result: its rows, decoded by `decode`, or `None`

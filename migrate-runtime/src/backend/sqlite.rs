@@ -10,7 +10,7 @@ use sqlx::Executor;
 use migrate_core::dialect::unpack_history;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, Backend, Backoff};
+use super::{history_or_missing, Backend, Backoff, ForeignKeyViolation};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -55,6 +55,38 @@ impl Backend for Sqlite {
         timeout: Duration,
     ) -> Result<(), Error> {
         begin_immediate(conn, timeout).await
+    }
+
+    async fn suspend_foreign_keys(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+        let row = (&mut *conn).fetch_one("PRAGMA foreign_keys").await?;
+        let enforced: i64 = sqlx::Row::try_get(&row, 0)?;
+        if enforced == 0 {
+            return Ok(false);
+        }
+        Self::execute(conn, "PRAGMA foreign_keys = OFF").await?;
+        Ok(true)
+    }
+
+    async fn restore_foreign_keys(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        Self::execute(conn, "PRAGMA foreign_keys = ON").await
+    }
+
+    async fn foreign_key_violation(
+        conn: &mut SqliteConnection,
+    ) -> Result<Option<ForeignKeyViolation>, sqlx::Error> {
+        let row = (&mut *conn)
+            .fetch_optional(
+                r#"SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 1"#,
+            )
+            .await?;
+        row.map(|row| {
+            Ok(ForeignKeyViolation {
+                table: sqlx::Row::try_get(&row, 0)?,
+                rowid: sqlx::Row::try_get(&row, 1)?,
+                parent: sqlx::Row::try_get(&row, 2)?,
+            })
+        })
+        .transpose()
     }
 
     async fn unlock(conn: &mut SqliteConnection, _: &HistoryTable) -> Result<(), sqlx::Error> {
