@@ -223,15 +223,23 @@ fn missing_ancestors(
         .collect()
 }
 
-/// Applied revisions that require one of `targets` (the targets excluded),
-/// dependents first.
+/// Applied revisions that go when the database moves down to `targets`,
+/// dependents first: the revisions that revise a target, and everything
+/// that requires those (through `revises` or `depends_on`). As in Alembic,
+/// a revision that only `depends_on` a target stays: the target stays
+/// applied, so what it depends on is still there. Once a revision goes,
+/// whatever depends on it goes too.
 fn applied_dependents(
     graph: &RevisionGraph<'_>,
     applied: &RevisionSet,
     targets: &[usize],
 ) -> Vec<usize> {
     let keep = graph.ancestors_inclusive(targets);
-    let below = graph.descendants_inclusive(targets);
+    let next: Vec<usize> = targets
+        .iter()
+        .flat_map(|&t| graph.child_nodes(t).iter().copied())
+        .collect();
+    let below = graph.descendants_inclusive(&next);
     reversed(
         graph
             .nodes_in(applied)

@@ -551,3 +551,36 @@ fn current_is_where_the_database_is_and_moves_nothing() {
         );
     }
 }
+
+// ------------------------------------- downgrade past a depends_on only
+
+/// ```text
+/// r ─ f ─ c
+///  └─ l          (l: lbl4; l depends_on f)
+/// ```
+fn depends_on_a_kept_revision() -> Vec<Revision> {
+    vec![
+        rev("r"),
+        rev("f").revises(&["r"]),
+        rev("l")
+            .revises(&["r"])
+            .labels(&["lbl4"])
+            .depends_on(&["f"]),
+        rev("c").revises(&["f"]),
+    ]
+}
+
+#[test]
+fn downgrade_keeps_a_branch_that_only_depends_on_the_target() {
+    let revisions = depends_on_a_kept_revision();
+    let g = graph(&revisions);
+    let all = ["r", "f", "l", "c"];
+    // f stays applied, so l (which only depends on f) stays: Alembic's rule.
+    assert_eq!(down(&g, &all, "f"), ok(&["c"]));
+    assert_eq!(down(&g, &all, "c-1"), ok(&["c"]));
+    assert_eq!(stamp(&g, &all, "f"), Ok((v(&[]), v(&["c"]))));
+    // Once f itself goes, what depends on it goes too; below r, all of it.
+    assert_eq!(down(&g, &all, "r"), ok(&["c", "l", "f"]));
+    assert_eq!(down(&g, &all, "base"), ok(&["c", "l", "f", "r"]));
+    assert_eq!(down(&g, &all, "f-1"), ok(&["c", "l", "f"]));
+}

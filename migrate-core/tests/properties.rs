@@ -284,8 +284,8 @@ fn model_destination(m: &Model, g: &RevisionGraph<'_>, target: &Target) -> Dest 
 }
 
 /// The state a destination describes, starting from `before`: for `At`,
-/// what it requires is added and what requires it (and is not required by
-/// it) removed; for `Base` / `BeforeRoot`, what requires the root removed.
+/// what it requires is added and what requires a revision that revises it
+/// (and is not required by it) removed; for `Base` / `BeforeRoot`, what requires the root removed.
 fn model_state(m: &Model, before: &[bool], dest: &Dest) -> Vec<bool> {
     (0..m.len())
         .map(|n| match dest {
@@ -293,7 +293,12 @@ fn model_state(m: &Model, before: &[bool], dest: &Dest) -> Vec<bool> {
             Dest::BeforeRoot(root) => before[n] && !m.requires_transitively(n, *root),
             Dest::At(targets) => {
                 let at = targets.iter().any(|&d| m.requires_transitively(d, n));
-                let beyond = targets.iter().any(|&d| m.requires_transitively(n, d));
+                // What goes is what requires a revision that revises a
+                // target (Alembic's rule): a revision that only
+                // `depends_on` a target stays, as the target does.
+                let beyond = targets
+                    .iter()
+                    .any(|&d| m.children[d].iter().any(|&c| m.requires_transitively(n, c)));
                 at || (before[n] && !beyond)
             }
             Dest::Invalid => unreachable!(),
@@ -725,8 +730,9 @@ fn upgrade_to_a_revision_then_downgrade_to_the_start_head_returns_to_the_start()
         for _ in 0..4 {
             // Start at one revision h (and what it requires), go up to a
             // revision t that requires h and whose requirements all either
-            // are required by h or require h: coming back to h removes
-            // exactly what was added.
+            // are required by h or require a revision that revises h:
+            // coming back to h removes exactly what was added. (What only
+            // `depends_on` h stays when going back to h, as in Alembic.)
             let h = rng.below(m.len());
             let t = rng.below(m.len());
             let before = m.ancestors(h);
@@ -734,7 +740,9 @@ fn upgrade_to_a_revision_then_downgrade_to_the_start_head_returns_to_the_start()
                 .filter(|&n| m.ancestors(t)[n] && !before[n])
                 .collect();
             if !m.requires_transitively(t, h)
-                || !added.iter().all(|&n| m.requires_transitively(n, h))
+                || !added
+                    .iter()
+                    .all(|&n| m.children[h].iter().any(|&c| m.requires_transitively(n, c)))
             {
                 continue;
             }
