@@ -7,36 +7,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use migrate_core::{parse_migration, HistoryTable, LoadError};
+use migrate_core::config::{expand_variables, parse_config};
+use migrate_core::{
+    parse_migration, HistoryTable, LoadError, ProjectConfig, TransactionModeSetting,
+};
 use migrate_runtime::TransactionMode;
-use serde::Deserialize;
 
 use crate::database::DatabaseUrl;
 use crate::error::{io_reason, CliError, CliResult};
 use crate::naming::{FileTemplate, Utc, DEFAULT_TEMPLATE};
 
 /// The file read when `-c` is not given.
-pub const DEFAULT_FILE: &str = "migrate.toml";
-
-/// The file as written. Unknown keys are refused: a typo such as
-/// `history_tabel` must not silently fall back to the default table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    migrations: Option<String>,
-    history_table: Option<String>,
-    file_template: Option<String>,
-    database_url: Option<String>,
-    transaction_mode: Option<TransactionModeSetting>,
-    lock_timeout: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum TransactionModeSetting {
-    PerRevision,
-    Single,
-}
+pub const DEFAULT_FILE: &str = migrate_core::CONFIG_FILE;
 
 /// The settings every command works with, resolved and checked.
 #[derive(Debug, Clone)]
@@ -68,7 +50,7 @@ impl Config {
                 if path.exists() {
                     (Some(path.to_path_buf()), read(path)?)
                 } else {
-                    (None, FileConfig::default())
+                    (None, ProjectConfig::default())
                 }
             }
         };
@@ -109,9 +91,16 @@ impl Config {
             .ok()
             .filter(|url| !url.trim().is_empty())
             .map(|url| (url, "DATABASE_URL".to_string()));
-        let file_url = parsed
-            .database_url
-            .map(|url| (url, format!("database_url in {shown_file}")));
+        // `${VAR}` keeps a secret out of a checked-in file; expanded only
+        // here, since the macro never reads the URL.
+        let file_url = match parsed.database_url {
+            Some(url) => Some((
+                expand_variables(&url, "database_url", |name| std::env::var(name).ok())
+                    .map_err(in_file)?,
+                format!("database_url in {shown_file}"),
+            )),
+            None => None,
+        };
         let chosen = match (url_flag, explicit.is_some()) {
             (Some(url), _) => Some((url.to_string(), "--database-url".to_string())),
             (None, true) => file_url.or(env_url),
@@ -148,7 +137,7 @@ impl Config {
     }
 }
 
-fn read(path: &Path) -> CliResult<FileConfig> {
+fn read(path: &Path) -> CliResult<ProjectConfig> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         let hint = if err.kind() == std::io::ErrorKind::NotFound {
             "`migrate init` creates migrate.toml; -c names another file"
@@ -162,18 +151,7 @@ fn read(path: &Path) -> CliResult<FileConfig> {
         ))
         .hint(hint)
     })?;
-    toml::from_str(&text).map_err(|err| {
-        // toml's own text is a snippet of the file under a line naming the
-        // position; one line with the position and the message reads better.
-        let message = err.message().trim().to_string();
-        match err.span() {
-            Some(span) => {
-                let line = text[..span.start].matches('\n').count() + 1;
-                CliError::usage(format!("{}:{line}: {message}", path.display()))
-            }
-            None => CliError::usage(format!("{}: {message}", path.display())),
-        }
-    })
+    parse_config(&path.display().to_string(), &text).map_err(CliError::usage)
 }
 
 /// The rule that a file name must carry its revision id belongs to

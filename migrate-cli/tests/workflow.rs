@@ -380,3 +380,31 @@ fn a_sqlite_table_rebuild_keeps_the_child_rows() {
         "no dangling key"
     );
 }
+
+/// `${VAR}` in migrate.toml: expanded from the environment, and an unset
+/// variable is an error naming it and the setting.
+#[test]
+fn database_url_from_an_environment_variable() {
+    let db = TestDb::new(Kind::Sqlite, "envvar");
+    let project = Project::new(None);
+    std::fs::write(
+        project.path().join("migrate.toml"),
+        "database_url = \"${MIGRATE_TEST_APP_URL}\"\n",
+    )
+    .unwrap();
+    let (_, stderr) = project.fails(2, &["current"]);
+    assert!(
+        stderr.contains(
+            "migrate.toml: `database_url` uses the environment variable `MIGRATE_TEST_APP_URL`, \
+             which is not set"
+        ),
+        "{stderr}"
+    );
+    project
+        .migrate()
+        .env("MIGRATE_TEST_APP_URL", &db.url)
+        .args(["upgrade", "head"])
+        .assert()
+        .success();
+    assert!(db.sqlite_file().exists(), "the expanded URL was used");
+}

@@ -6,6 +6,7 @@
 //! - [`graph`]: the revision graph and its validation;
 //! - [`target`]: Alembic's target grammar;
 //! - [`plan`]: from an applied set and a target to ordered steps;
+//! - [`config`]: `migrate.toml`, read by the CLI and the macro alike;
 //! - [`checksum`]: SHA-256 with line endings normalised;
 //! - [`dialect`]: the SQL sent to each database, shared by the runtime and
 //!   the offline scripts;
@@ -14,6 +15,7 @@
 //! No database and no I/O beyond reading the migration files.
 
 pub mod checksum;
+pub mod config;
 pub mod dialect;
 pub mod error;
 pub mod graph;
@@ -26,6 +28,7 @@ pub mod statements;
 mod suggest;
 pub mod target;
 
+pub use config::{parse_config, ProjectConfig, TransactionModeSetting, CONFIG_FILE};
 pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};

@@ -3,34 +3,51 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use migrate_core::{LoadError, MigrationDir, Revision};
+use migrate_core::{LoadError, MigrationDir, ProjectConfig, Revision, TransactionModeSetting};
 
-use crate::input::Input;
+use crate::config::{self, Settings};
+use crate::input::{self, Input};
 
-/// Loads, validates and generates.
+/// Reads the crate's migrate.toml, loads, validates and generates.
 pub fn expand(input: &Input) -> TokenStream {
-    match migrate_core::load_dir(&input.resolved(), &input.shown_as()) {
-        Ok(dir) => runner(&dir),
-        Err(errors) => compile_errors(input, &errors),
+    let base = input::manifest_dir();
+    let settings = match config::read(&base) {
+        Ok(settings) => settings,
+        Err(message) => return compile_errors(input, vec![message]),
+    };
+    let shown = input.shown_as(settings.config.migrations.as_deref());
+    let dir = input::resolved(&base, &shown);
+    match migrate_core::load_dir(&dir, &shown) {
+        Ok(loaded) => runner(&loaded, &settings),
+        Err(errors) => {
+            let messages = errors
+                .iter()
+                .map(|error| {
+                    let mut message = error.to_string();
+                    if let LoadError::DirectoryUnreadable { .. } = error {
+                        // The usual cause is a path written relative to the
+                        // workspace root or the shell's directory: show
+                        // where the macro looked.
+                        message.push_str(&format!(
+                            " (a relative path starts at the directory of the crate's Cargo.toml: \
+                             the macro looked in `{}`)",
+                            dir.display()
+                        ));
+                    }
+                    message
+                })
+                .collect();
+            compile_errors(input, messages)
+        }
     }
 }
 
 /// One `compile_error!` per problem, all at the literal's span, inside an
 /// expression so that the invocation still type-checks as a `Runner`.
-fn compile_errors(input: &Input, errors: &[LoadError]) -> TokenStream {
-    let messages = errors.iter().map(|error| {
-        let mut message = error.to_string();
-        if let LoadError::DirectoryUnreadable { .. } = error {
-            // The usual cause is a path written relative to the workspace
-            // root or the shell's directory: show where the macro looked.
-            message.push_str(&format!(
-                " (a relative path starts at the directory of the crate's Cargo.toml: \
-                 the macro looked in `{}`)",
-                input.resolved().display()
-            ));
-        }
-        syn::Error::new(input.literal.span(), message).to_compile_error()
-    });
+fn compile_errors(input: &Input, messages: Vec<String>) -> TokenStream {
+    let messages = messages
+        .into_iter()
+        .map(|message| syn::Error::new(input.span(), message).to_compile_error());
     quote! {
         {
             #(#messages)*
@@ -39,19 +56,25 @@ fn compile_errors(input: &Input, errors: &[LoadError]) -> TokenStream {
     }
 }
 
-fn runner(dir: &MigrationDir) -> TokenStream {
-    // `include_bytes!` of every file makes Cargo rebuild when one changes.
-    // One item for all of them: a thousand items cost rustc more.
-    let paths = dir.files.iter().map(|path| path.to_string_lossy());
-    let file_count = dir.files.len();
+fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
+    // `include_bytes!` of every file makes Cargo rebuild when one changes
+    // (migrate.toml too). One item for all of them: a thousand items cost
+    // rustc more.
+    let paths = dir
+        .files
+        .iter()
+        .chain(&settings.file)
+        .map(|path| path.to_string_lossy());
+    let file_count = dir.files.len() + usize::from(settings.file.is_some());
     let tracked = quote! {
         const _: [&[u8]; #file_count] = [#(include_bytes!(#paths)),*];
     };
     if dir.revisions.is_empty() {
+        let make_empty = constructor(&settings.config, quote! { &[] });
         return quote! {
             {
                 #tracked
-                ::migrate_runtime::Runner::from_static(&[])
+                #make_empty
             }
         };
     }
@@ -63,6 +86,7 @@ fn runner(dir: &MigrationDir) -> TokenStream {
         .collect();
     let count = revisions.len();
     let list_items = lists.items;
+    let make = constructor(&settings.config, quote! { &REVISIONS });
     // The shape of this expansion is chosen for compile time (see the
     // expand bench in benches/): the table is one big static initialiser,
     // and rustc's type checking of it grows faster than linearly with the
@@ -127,8 +151,38 @@ fn runner(dir: &MigrationDir) -> TokenStream {
             }
 
             static REVISIONS: [Revision; #count] = [#(#revisions),*];
-            ::migrate_runtime::Runner::from_static(&REVISIONS)
+            #make
         }
+    }
+}
+
+/// The call that makes the runner: with migrate.toml's settings where it
+/// sets any, so that the application and the CLI agree.
+fn constructor(config: &ProjectConfig, revisions: TokenStream) -> TokenStream {
+    if config.history_table.is_none()
+        && config.lock_timeout.is_none()
+        && config.transaction_mode.is_none()
+    {
+        return quote! { ::migrate_runtime::Runner::from_static(#revisions) };
+    }
+    let table = config
+        .history_table
+        .as_deref()
+        .unwrap_or(migrate_core::config::DEFAULT_HISTORY_TABLE);
+    let timeout = config
+        .lock_timeout
+        .unwrap_or(migrate_core::config::DEFAULT_LOCK_TIMEOUT_SECS);
+    let mode = match config.transaction_mode {
+        Some(TransactionModeSetting::Single) => quote! { Single },
+        Some(TransactionModeSetting::PerRevision) | None => quote! { PerRevision },
+    };
+    quote! {
+        ::migrate_runtime::Runner::from_static_configured(
+            #revisions,
+            #table,
+            ::core::time::Duration::from_secs(#timeout),
+            ::migrate_runtime::TransactionMode::#mode,
+        )
     }
 }
 

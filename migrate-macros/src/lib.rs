@@ -8,6 +8,7 @@
 
 use proc_macro::TokenStream;
 
+mod config;
 mod expand;
 mod input;
 
@@ -17,6 +18,13 @@ mod input;
 /// ```ignore
 /// static RUNNER: migrate_runtime::Runner = migrate_runtime::embed_migrations!("migrations");
 /// ```
+///
+/// With no argument (`embed_migrations!()`) the directory is the
+/// `migrations` setting of the crate's `migrate.toml`, else `migrations`.
+/// Where that file sets `history_table`, `transaction_mode` or
+/// `lock_timeout`, the runner starts with those settings, the ones the
+/// `migrate` CLI uses (the `with_*` methods still override them); a
+/// malformed file is a compile error naming its line.
 ///
 /// A directory that does not validate (a bad header, a missing up section,
 /// two heads, a cycle, ...) is a compile error naming the file and what to

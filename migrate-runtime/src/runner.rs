@@ -19,10 +19,11 @@ use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
 use crate::session::Session;
 
 /// The history table a runner uses unless told otherwise.
-pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
+pub const DEFAULT_HISTORY_TABLE: &str = migrate_core::config::DEFAULT_HISTORY_TABLE;
 
 /// How long a runner waits for another run's lock unless told otherwise.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_LOCK_TIMEOUT: Duration =
+    Duration::from_secs(migrate_core::config::DEFAULT_LOCK_TIMEOUT_SECS);
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,6 +74,25 @@ impl Runner {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
+        }
+    }
+
+    /// A runner over a static table with the settings of the crate's
+    /// `migrate.toml`: what `embed_migrations!` expands to when there is
+    /// one, so that the application and the CLI use the same history
+    /// table, transaction mode and lock timeout.
+    pub const fn from_static_configured(
+        revisions: &'static [Revision],
+        history_table: &'static str,
+        lock_timeout: Duration,
+        transaction_mode: TransactionMode,
+    ) -> Self {
+        Runner {
+            revisions: Cow::Borrowed(revisions),
+            history_table: Cow::Borrowed(history_table),
+            lock_timeout,
+            ignore_unknown: false,
+            transaction_mode,
         }
     }
 

@@ -267,3 +267,63 @@ fn a_thousand_migrations_embed_in_file_name_order() {
     expected.sort();
     assert_eq!(lines, expected);
 }
+
+/// `embed_migrations!()` reads the crate's migrate.toml with the CLI's
+/// reader: the directory and the history table come from it, editing it
+/// rebuilds the crate, and a malformed file is a compile error naming its
+/// line.
+#[test]
+fn the_crates_migrate_toml_sets_the_runner() {
+    let probe = Probe::new("config-probe", false);
+    std::fs::create_dir_all(probe.dir.join("db")).unwrap();
+    std::fs::rename(probe.dir.join("migrations"), probe.dir.join("db/changes")).unwrap();
+    std::fs::write(
+        probe.dir.join("db/changes/a1_first.sql"),
+        migration_text("a1", "", "SELECT 1;"),
+    )
+    .unwrap();
+    std::fs::write(
+        probe.dir.join("src/main.rs"),
+        r#"static RUNNER: migrate_runtime::Runner = migrate_runtime::embed_migrations!();
+
+fn main() {
+    let ids: Vec<&str> = RUNNER.revisions().iter().map(|r| r.id.as_ref()).collect();
+    println!("{} {}", RUNNER.history_table(), ids.join(","));
+}
+"#,
+    )
+    .unwrap();
+    let config = probe.dir.join("migrate.toml");
+    let write_config = |table: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "migrations = \"db/changes\"\nhistory_table = \"{table}\"\n\
+                 transaction_mode = \"single\"\nlock_timeout = 5\n\
+                 database_url = \"${{SET_ONLY_WHEN_THE_CLI_RUNS}}\"\n"
+            ),
+        )
+        .unwrap()
+    };
+    write_config("schema_migrations");
+    assert_eq!(probe.run(), ["schema_migrations a1"]);
+    write_config("app.schema_migrations");
+    assert_eq!(probe.run(), ["app.schema_migrations a1"], "edited: rebuilt");
+
+    std::fs::write(
+        &config,
+        "migrations = \"db/changes\"\n\nhistory_tabel = \"x\"\n",
+    )
+    .unwrap();
+    let output = cargo()
+        .args(["build", "--quiet", "--offline"])
+        .current_dir(&probe.dir)
+        .output()
+        .expect("start cargo");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("error: migrate.toml:3: unknown field `history_tabel`, expected one of"),
+        "{stderr}"
+    );
+}

@@ -6,12 +6,10 @@ static IDENT: Runner = embed_migrations!(migrations);
 const DIR: &str = "migrations";
 static CONSTANT: Runner = embed_migrations!(DIR);
 
-static EMPTY: Runner = embed_migrations!();
-
 static TWO: Runner = embed_migrations!("migrations", "more");
 
 static BYTES: Runner = embed_migrations!(b"migrations");
 
 fn main() {
-    let _ = (&IDENT, &CONSTANT, &EMPTY, &TWO, &BYTES, DIR);
+    let _ = (&IDENT, &CONSTANT, &TWO, &BYTES, DIR);
 }
