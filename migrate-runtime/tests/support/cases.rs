@@ -220,7 +220,11 @@ pub async fn branch_labels_up_and_down<DB: TestDb>(db: &TestDatabase<DB>) {
 /// the same build is not applied.
 pub async fn checksum_drift_refused_before_any_sql<DB: TestDb>(db: &TestDatabase<DB>) {
     let pool = &db.pool;
-    ok(runner(chain(1)).run(pool).await, "first build");
+    let report = ok(runner(chain(1)).run(pool).await, "first build");
+    assert!(
+        report.to_string().starts_with("upgraded 1 revision: rev1"),
+        "{report}"
+    );
 
     let edited = rev(
         "rev1",
@@ -241,6 +245,10 @@ pub async fn checksum_drift_refused_before_any_sql<DB: TestDb>(db: &TestDatabase
         error.to_string().contains("migrations/rev1_test.sql"),
         "{error}"
     );
+    // What `main() -> Result<(), Box<dyn Error>>` prints on `?`: the message,
+    // not the variant's fields.
+    let boxed: Box<dyn std::error::Error> = Box::new(error);
+    assert_eq!(format!("{boxed:?}"), boxed.to_string());
     assert!(
         !table_exists(pool, "t2").await,
         "rev2 ran despite the drift"
