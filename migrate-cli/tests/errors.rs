@@ -238,7 +238,25 @@ fn an_unreachable_or_missing_database_is_one_line() {
     }
     let (_, stderr) = project.fails(2, &["status"]);
     assert!(stderr.contains("error: no database configured"), "{stderr}");
-    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "set `database_url` in migrate.toml, the DATABASE_URL variable, or --database-url"
+        ),
+        "{stderr}"
+    );
+    // With `-c`, the hint names the file that was read.
+    std::fs::create_dir(project.path().join("deploy")).unwrap();
+    std::fs::write(
+        project.path().join("deploy/prod.toml"),
+        "migrations = \"../migrations\"\n",
+    )
+    .unwrap();
+    let (_, stderr) = project.fails(2, &["-c", "deploy/prod.toml", "status"]);
+    assert!(stderr.contains("error: no database configured"), "{stderr}");
+    assert!(
+        stderr.contains("set `database_url` in deploy/prod.toml,"),
+        "{stderr}"
+    );
 }
 
 #[test]
