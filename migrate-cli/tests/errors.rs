@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::{backends, error_lines, fill, on_each, users_then_phone, Kind, Project, TestDb};
 
 #[test]
@@ -378,6 +380,51 @@ fn usage_errors_exit_2() {
     project.fails(2, &["upgrade", "head", "--dialect", "postgres"]);
     let (_, stderr) = project.fails(2, &["revision", "-m", "x", "--rev-id", "not-hex!"]);
     assert!(stderr.contains("is not a revision id"), "{stderr}");
+}
+
+/// `good` applied, then `partial` (`transaction: false`) failing after its
+/// first statement committed: its history row is left pending.
+fn with_a_half_applied_revision(kind: Kind) -> (TestDb, Project, PathBuf) {
+    let db = TestDb::new(kind, "halfapplied");
+    let project = Project::new(Some(&db));
+    let good = project.revision("good", &["--rev-id", "a00000000001"]);
+    fill(
+        &good,
+        "CREATE TABLE t (id INTEGER);",
+        Some("DROP TABLE t;"),
+        &[],
+    );
+    let partial = project.revision("partial", &["--rev-id", "b00000000001"]);
+    fill(
+        &partial,
+        "CREATE TABLE u (id INTEGER);\nINSERT INTO no_such_table VALUES (1);",
+        Some("DROP TABLE u;"),
+        &["transaction: false"],
+    );
+    let (_, stderr) = project.fails(3, &["upgrade"]);
+    assert!(stderr.contains("left pending"), "{stderr}");
+    (db, project, partial)
+}
+
+#[test]
+fn a_stamp_that_clears_a_pending_row_says_so() {
+    on_each(
+        backends("a_stamp_that_clears_a_pending_row_says_so", false),
+        |kind| {
+            let (_db, project, _) = with_a_half_applied_revision(kind);
+            let stdout = project.ok(&["stamp", "a00000000001"]);
+            assert!(
+                stdout.contains("cleared  b00000000001  (its pending row: it is not applied)"),
+                "{stdout}"
+            );
+            assert!(!stdout.contains("nothing to record"), "{stdout}");
+            let status = project.ok(&["status"]);
+            assert!(
+                status.contains("pending") && !status.contains("half-applied"),
+                "{status}"
+            );
+        },
+    );
 }
 
 #[test]
