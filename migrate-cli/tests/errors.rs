@@ -428,6 +428,34 @@ fn a_stamp_that_clears_a_pending_row_says_so() {
 }
 
 #[test]
+fn a_pending_row_of_a_deleted_file_is_not_shown_as_applied() {
+    on_each(
+        backends(
+            "a_pending_row_of_a_deleted_file_is_not_shown_as_applied",
+            false,
+        ),
+        |kind| {
+            let (_db, project, partial) = with_a_half_applied_revision(kind);
+            std::fs::remove_file(partial).unwrap();
+            let status = project.ok(&["status"]);
+            assert!(
+                status.contains("unknown  b00000000001  (left pending by a run that did not finish, and not in the migrations directory)"),
+                "{status}"
+            );
+            assert!(!status.contains("applied, but"), "{status}");
+            let current = project.ok(&["current"]);
+            assert!(current.starts_with("a00000000001"), "{current}");
+            assert!(!current.contains("b00000000001"), "{current}");
+            let (stdout, _) = project.fails(1, &["check"]);
+            assert!(
+                stdout.contains("left pending in the database by a run that did not finish"),
+                "{stdout}"
+            );
+        },
+    );
+}
+
+#[test]
 fn a_failing_revision_keeps_the_progress_before_it() {
     on_each(
         backends("a_failing_revision_keeps_the_progress_before_it", false),

@@ -106,8 +106,11 @@ pub struct RevisionStatus {
 pub struct Status {
     /// The embedded revisions, in topological order.
     pub revisions: Vec<RevisionStatus>,
-    /// Applied revisions this build does not contain.
+    /// Revisions in the history table this build does not contain.
     pub unknown: Vec<String>,
+    /// Those of `unknown` whose row was left pending by a run that did not
+    /// finish: recorded, but not applied.
+    pub unknown_half_applied: Vec<String>,
 }
 
 impl Status {
@@ -157,6 +160,7 @@ mod tests {
                 })
                 .collect(),
             unknown: Vec::new(),
+            unknown_half_applied: Vec::new(),
         }
     }
 
