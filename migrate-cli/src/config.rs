@@ -33,6 +33,9 @@ pub struct Config {
     pub template: FileTemplate,
     /// The database, when one is configured.
     pub database_url: Option<DatabaseUrl>,
+    /// The configuration file as messages name it: the `-c` file, or
+    /// `migrate.toml`.
+    pub file_shown: String,
     /// One transaction per revision, or one for the run.
     pub transaction_mode: TransactionMode,
     /// How long to wait for another run's lock.
@@ -117,6 +120,7 @@ impl Config {
             history_table,
             template,
             database_url,
+            file_shown: shown_file,
             transaction_mode: match parsed.transaction_mode {
                 Some(TransactionModeSetting::Single) => TransactionMode::Single,
                 Some(TransactionModeSetting::PerRevision) | None => TransactionMode::PerRevision,
@@ -130,9 +134,10 @@ impl Config {
     /// The database, or the one-line error that says how to configure it.
     pub fn require_database(&self) -> CliResult<&DatabaseUrl> {
         self.database_url.as_ref().ok_or_else(|| {
-            CliError::usage("no database configured").hint(
-                "set `database_url` in migrate.toml, the DATABASE_URL variable, or --database-url",
-            )
+            CliError::usage("no database configured").hint(format!(
+                "set `database_url` in {}, the DATABASE_URL variable, or --database-url",
+                self.file_shown
+            ))
         })
     }
 }

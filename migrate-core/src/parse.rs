@@ -133,8 +133,9 @@ impl<'f> Parser<'f> {
             });
             return;
         };
-        // `-- key: value` with a one-word key is a header entry; any other
-        // comment is free text.
+        // `-- key: value` with a one-word key is a candidate header entry
+        // (`Header::check` keeps known keys and near misses of them); any
+        // other comment is free text.
         if let Some((key, value)) = comment.split_once(':') {
             let key = key.trim();
             if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -223,12 +224,18 @@ impl Header {
         for (key, value, line) in entries {
             let line = *line;
             if !HEADER_KEYS.contains(&key.as_str()) {
-                errors.push(LoadError::UnknownKey {
-                    file: file.to_string(),
-                    line,
-                    key: key.clone(),
-                    suggestion: closest(key, HEADER_KEYS.iter().copied()).map(str::to_string),
-                });
+                // A key an edit or two from a real one is a typo that would
+                // otherwise silently drop a setting (`revison:`, `mesage:`);
+                // anything else (`-- TODO: review`, `-- Note: slow`) is a
+                // comment that happens to contain a colon.
+                if let Some(meant) = closest(key, HEADER_KEYS.iter().copied()) {
+                    errors.push(LoadError::UnknownKey {
+                        file: file.to_string(),
+                        line,
+                        key: key.clone(),
+                        suggestion: Some(meant.to_string()),
+                    });
+                }
                 continue;
             }
             if let Some(&(_, first_line)) = seen.iter().find(|(k, _)| k == key) {

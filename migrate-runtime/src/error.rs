@@ -6,7 +6,11 @@ use std::time::Duration;
 use migrate_core::PlanError;
 
 /// An error from a [`Runner`](crate::Runner) operation.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` output is its message (see the `Debug` impl below), so a
+/// `main` that returns `Result<(), Box<dyn std::error::Error>>` and uses
+/// `?` prints what to do rather than the variant's fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The target could not be resolved, or the plan was refused (for
@@ -138,6 +142,16 @@ pub enum Error {
     /// Any other database error (connecting, reading the history, locking).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+/// `Debug` prints the message: `main() -> Result<_, Box<dyn Error>>` reports
+/// a returned error with `{:?}`, and that is where most applications surface
+/// a failed boot-time migration. The fields are public for code that needs
+/// them.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// What a failed revision left behind.

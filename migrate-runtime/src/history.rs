@@ -25,8 +25,11 @@ pub struct HistoryRow {
 pub struct CheckedHistory {
     /// Embedded indices of applied rows (pending ones excluded).
     pub applied: Vec<usize>,
-    /// Applied ids this build does not know.
+    /// Recorded ids this build does not know.
     pub unknown: Vec<String>,
+    /// Those of `unknown` whose row is `pending` or `reverting`: not
+    /// applied, but left by a run that did not finish.
+    pub unknown_half_applied: Vec<String>,
     /// Embedded indices whose checksum differs, with the recorded checksum.
     pub drifted: Vec<(usize, String)>,
     /// Embedded indices left `pending` or `reverting` by an earlier run.
@@ -47,6 +50,9 @@ impl CheckedHistory {
         for row in rows {
             let Some(&index) = by_id.get(row.revision.as_str()) else {
                 checked.unknown.push(row.revision.clone());
+                if row.state == STATE_PENDING || row.state == STATE_REVERTING {
+                    checked.unknown_half_applied.push(row.revision.clone());
+                }
                 continue;
             };
             if row.state == STATE_PENDING || row.state == STATE_REVERTING {

@@ -43,6 +43,37 @@ impl Report {
     }
 }
 
+/// One line: what was run (`upgraded 2 revisions: a1b2 (create users),
+/// c3d4 (add email)`), or `nothing to upgrade`, for an application's log.
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = match self.direction {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        };
+        if self.steps.is_empty() {
+            return write!(f, "nothing to {verb}");
+        }
+        let count = self.steps.len();
+        write!(
+            f,
+            "{verb}d {count} revision{}: ",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            if step.message.is_empty() {
+                write!(f, "{}", step.revision)?;
+            } else {
+                write!(f, "{} ({})", step.revision, step.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The state of one revision against a database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevisionState {
@@ -75,8 +106,11 @@ pub struct RevisionStatus {
 pub struct Status {
     /// The embedded revisions, in topological order.
     pub revisions: Vec<RevisionStatus>,
-    /// Applied revisions this build does not contain.
+    /// Revisions in the history table this build does not contain.
     pub unknown: Vec<String>,
+    /// Those of `unknown` whose row was left pending by a run that did not
+    /// finish: recorded, but not applied.
+    pub unknown_half_applied: Vec<String>,
 }
 
 impl Status {
@@ -126,7 +160,37 @@ mod tests {
                 })
                 .collect(),
             unknown: Vec::new(),
+            unknown_half_applied: Vec::new(),
         }
+    }
+
+    #[test]
+    fn report_displays_what_ran_on_one_line() {
+        let step = |revision: &str, message: &str| StepReport {
+            revision: revision.to_string(),
+            message: message.to_string(),
+            duration: Duration::ZERO,
+        };
+        let report = Report {
+            direction: Direction::Upgrade,
+            steps: vec![step("a1b2", "create users"), step("c3d4", "")],
+        };
+        assert_eq!(
+            report.to_string(),
+            "upgraded 2 revisions: a1b2 (create users), c3d4"
+        );
+        let report = Report {
+            direction: Direction::Downgrade,
+            steps: vec![step("a1b2", "create users")],
+        };
+        assert_eq!(
+            report.to_string(),
+            "downgraded 1 revision: a1b2 (create users)"
+        );
+        assert_eq!(
+            Report::nothing(Direction::Upgrade).to_string(),
+            "nothing to upgrade"
+        );
     }
 
     #[test]

@@ -377,7 +377,14 @@ impl Runner {
             .into_iter()
             .map(|node| graph.revision(node).id.to_string())
             .collect();
-        heads.extend(checked.unknown.iter().cloned());
+        // A pending row is not applied, known or not.
+        heads.extend(
+            checked
+                .unknown
+                .iter()
+                .filter(|id| !checked.unknown_half_applied.contains(id))
+                .cloned(),
+        );
         Ok(heads)
     }
 
@@ -412,6 +419,7 @@ impl Runner {
                 })
                 .collect(),
             unknown: checked.unknown,
+            unknown_half_applied: checked.unknown_half_applied,
         })
     }
 

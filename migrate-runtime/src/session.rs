@@ -209,27 +209,48 @@ impl<DB: Backend> Session<DB> {
                 revision: revision.id.to_string(),
                 file: revision.file.to_string(),
                 violation,
-                aftermath: self.undo_failed(revision, wrap, single_transaction).await,
+                aftermath: self
+                    .undo_failed(revision, wrap, single_transaction, false)
+                    .await,
             }),
-            Err(Error::Database(source)) => Err(Error::RevisionFailed {
-                revision: revision.id.to_string(),
-                file: revision.file.to_string(),
-                source,
-                aftermath: self.undo_failed(revision, wrap, single_transaction).await,
-            }),
+            Err(Error::Database(source)) => {
+                // An upgrade whose only statement failed took no effect.
+                let nothing_took_effect = upgrade
+                    && migrate_core::statements::split_statements(&revision.up_sql).len() <= 1;
+                Err(Error::RevisionFailed {
+                    revision: revision.id.to_string(),
+                    file: revision.file.to_string(),
+                    source,
+                    aftermath: self
+                        .undo_failed(revision, wrap, single_transaction, nothing_took_effect)
+                        .await,
+                })
+            }
             Err(other) => Err(other),
         }
     }
 
     /// Rolls back a failed revision and tells what stayed of it.
+    /// `nothing_took_effect`: none of its statements succeeded.
     async fn undo_failed(
         &mut self,
         revision: &Revision,
         wrap: Wrap,
         single_transaction: bool,
+        nothing_took_effect: bool,
     ) -> Aftermath {
         self.roll_back(wrap).await;
-        if self.is_pending(&revision.id).await {
+        let mut pending = self.is_pending(&revision.id).await;
+        if pending && nothing_took_effect && !(single_transaction && revision.transactional) {
+            // The pending row committed (on its own, or by MySQL's implicit
+            // commit before a DDL statement), but nothing of the revision
+            // did: forget the row, and the revision is plainly pending
+            // again. (In single-transaction mode a MySQL implicit commit
+            // also committed the revisions before it, so the row stays and
+            // says so.)
+            pending = !self.forget_pending_row(&revision.id).await;
+        }
+        if pending {
             Aftermath::PartiallyApplied
         } else if single_transaction && revision.transactional && self.run_committed {
             Aftermath::RunRolledBackToCommit
@@ -290,6 +311,18 @@ impl<DB: Backend> Session<DB> {
             }
         }
         self.execute(&after).await.map(|()| None)
+    }
+
+    /// Deletes a pending row a failed upgrade left; whether it went.
+    async fn forget_pending_row(&mut self, id: &str) -> bool {
+        let sql = self.dialect().delete_row(&self.table, id);
+        match DB::execute(&mut self.conn, &sql).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::debug!(%err, "deleting the pending row of a failed revision");
+                false
+            }
+        }
     }
 
     /// Whether the revision's history row is pending or reverting after a

@@ -453,6 +453,7 @@ pub async fn status(ctx: &Context, args: &JsonArgs) -> CliResult {
         struct StatusJson<'a> {
             revisions: Vec<Row<'a>>,
             unknown: &'a [String],
+            unknown_half_applied: &'a [String],
             up_to_date: bool,
         }
         return out.json(&StatusJson {
@@ -467,6 +468,7 @@ pub async fn status(ctx: &Context, args: &JsonArgs) -> CliResult {
                 })
                 .collect(),
             unknown: &status.unknown,
+            unknown_half_applied: &status.unknown_half_applied,
             up_to_date: status.is_up_to_date(),
         });
     }
@@ -493,10 +495,15 @@ pub async fn status(ctx: &Context, args: &JsonArgs) -> CliResult {
         ]);
     }
     for id in &status.unknown {
+        let note = if status.unknown_half_applied.contains(id) {
+            "(left pending by a run that did not finish, and not in the migrations directory)"
+        } else {
+            "(applied, but not in the migrations directory)"
+        };
         table.row(vec![
             Cell::styled("unknown", Paint::RED),
             Cell::styled(id.clone(), Paint::RED),
-            Cell::styled("(applied, but not in the migrations directory)", Paint::RED),
+            Cell::styled(note, Paint::RED),
         ]);
     }
     out.data_lines(&table.render(out));
@@ -637,10 +644,15 @@ pub async fn check(ctx: &Context, args: &JsonArgs) -> CliResult {
 
 fn database_problems(graph: &RevisionGraph<'_>, status: &Status, problems: &mut Vec<Problem>) {
     for id in &status.unknown {
+        let message = if status.unknown_half_applied.contains(id) {
+            "left pending in the database by a run that did not finish, and not in the migrations directory"
+        } else {
+            "applied to the database, but not in the migrations directory"
+        };
         problems.push(Problem {
             kind: "unknown",
             revision: Some(id.clone()),
-            message: "applied to the database, but not in the migrations directory".to_string(),
+            message: message.to_string(),
         });
     }
     for r in &status.revisions {

@@ -14,7 +14,7 @@ use migrate_core::{
     plan_downgrade, plan_upgrade, render_script, Dialect, Direction, HistoryTable, MigrationDir,
     Plan, Revision, RevisionGraph, Target,
 };
-use migrate_runtime::{Backend, Runner, TransactionMode};
+use migrate_runtime::{Backend, RevisionState, Runner, TransactionMode};
 use sqlx::Pool;
 
 use crate::args::{DialectArg, DowngradeArgs, StampArgs, UpgradeArgs};
@@ -269,11 +269,26 @@ async fn stamp_on<DB: Backend>(
             ]);
         }
     }
+    let half_applied_before = before_status.in_state(RevisionState::HalfApplied);
+    let half_applied_after = after_status.in_state(RevisionState::HalfApplied);
     for revision in graph.topological() {
         let id = revision.id.as_ref();
         let change = match (before.contains(&id), after.contains(&id)) {
             (false, true) => Cell::styled("recorded", Paint::GREEN),
             (true, false) => Cell::styled("forgotten", Paint::YELLOW),
+            // Stamping below a half-applied revision deletes its pending
+            // row: a change to the history, though neither side counts it
+            // as applied.
+            (false, false)
+                if half_applied_before.contains(&id) && !half_applied_after.contains(&id) =>
+            {
+                table.row(vec![
+                    Cell::styled("cleared", Paint::YELLOW),
+                    Cell::styled(id, Paint::CYAN),
+                    Cell::styled("(its pending row: it is not applied)", Paint::DIM),
+                ]);
+                continue;
+            }
             _ => continue,
         };
         table.row(vec![

@@ -131,6 +131,7 @@ impl std::fmt::Display for ForeignKeyViolation {
 /// The history read's result: its rows, decoded by `decode`, or `None`
 /// where the error says the table does not exist yet (a first boot, not a
 /// failure).
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 fn history_or_missing<R>(
     result: Result<Vec<R>, sqlx::Error>,
     table_is_missing: impl Fn(&dyn sqlx::error::DatabaseError) -> bool,

@@ -220,7 +220,11 @@ pub async fn branch_labels_up_and_down<DB: TestDb>(db: &TestDatabase<DB>) {
 /// the same build is not applied.
 pub async fn checksum_drift_refused_before_any_sql<DB: TestDb>(db: &TestDatabase<DB>) {
     let pool = &db.pool;
-    ok(runner(chain(1)).run(pool).await, "first build");
+    let report = ok(runner(chain(1)).run(pool).await, "first build");
+    assert!(
+        report.to_string().starts_with("upgraded 1 revision: rev1"),
+        "{report}"
+    );
 
     let edited = rev(
         "rev1",
@@ -241,6 +245,10 @@ pub async fn checksum_drift_refused_before_any_sql<DB: TestDb>(db: &TestDatabase
         error.to_string().contains("migrations/rev1_test.sql"),
         "{error}"
     );
+    // What `main() -> Result<(), Box<dyn Error>>` prints on `?`: the message,
+    // not the variant's fields.
+    let boxed: Box<dyn std::error::Error> = Box::new(error);
+    assert_eq!(format!("{boxed:?}"), boxed.to_string());
     assert!(
         !table_exists(pool, "t2").await,
         "rev2 ran despite the drift"
@@ -890,6 +898,41 @@ pub async fn non_transactional_failure_leaves_marker<DB: TestDb>(db: &TestDataba
     ];
     assert_eq!(history(pool).await, expected);
     resolve_half_applied_rev2(pool, &broken).await;
+}
+
+/// A revision whose only statement fails committed nothing, even where its
+/// pending row was committed first (`transaction: false`; MySQL DDL): the
+/// row goes, the error says it was rolled back, and once the file is fixed
+/// the next run applies it.
+pub async fn failed_only_statement_leaves_nothing_pending<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    for extra in [&["transaction: false"][..], &[]] {
+        let broken = runner(vec![
+            creates("rev1", "", "t1"),
+            file(
+                "rev2",
+                "rev1",
+                "INSERT INTO no_such_table VALUES (1);",
+                Some("SELECT 1"),
+                extra,
+            ),
+        ]);
+        let error = err(broken.run(pool).await, "run");
+        assert_eq!(failed_rev2(&error), Aftermath::RolledBack, "{extra:?}");
+        assert!(
+            !error.to_string().contains("part of it was committed"),
+            "{error}"
+        );
+        assert_eq!(history(pool).await, applied(&["rev1"]), "{extra:?}");
+        let status = ok(broken.status(pool).await, "status");
+        assert_eq!(status.in_state(RevisionState::Pending), ["rev2"]);
+    }
+    let fixed = runner(vec![
+        creates("rev1", "", "t1"),
+        creates("rev2", "rev1", "t2"),
+    ]);
+    ok(fixed.run(pool).await, "run with the fixed file");
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
 }
 
 /// The stamp a HalfApplied error proposes to forget the revision is a

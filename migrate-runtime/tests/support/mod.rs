@@ -478,6 +478,7 @@ macro_rules! shared_database_tests {
             lock_timeout_while_a_run_is_in_progress,
             status_and_current,
             non_transactional_failure_leaves_marker,
+            failed_only_statement_leaves_nothing_pending,
             half_applied_resolved_as_told,
             stamp_purge_forgets_unknown_rows,
             stamp_repairs_a_history_with_gaps,
