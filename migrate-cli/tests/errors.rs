@@ -471,3 +471,46 @@ fn passwords_are_never_printed_in_any_url_form() {
         assert!(upgraded, "no form reached the Upgrading line");
     });
 }
+
+/// In single-transaction mode the run commits once, at its end: a revision
+/// finished before a failure was rolled back with it, so no "applied" line
+/// may claim it.
+#[test]
+fn single_transaction_mode_prints_applied_only_after_the_commit() {
+    let db = TestDb::new(Kind::Sqlite, "single-progress");
+    let project = Project::new(Some(&db));
+    let config = project.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "# transaction_mode = \"per-revision\"",
+            "transaction_mode = \"single\"",
+        ),
+    )
+    .unwrap();
+    let good = project.revision("good", &["--rev-id", "a00000000001"]);
+    fill(
+        &good,
+        "CREATE TABLE t (id INTEGER);",
+        Some("DROP TABLE t;"),
+        &[],
+    );
+    let bad = project.revision("bad", &["--rev-id", "b00000000001"]);
+    fill(&bad, "CREATE TABLE t (id INTEGER);", Some("SELECT 1;"), &[]);
+    let (stdout, stderr) = project.fails(3, &["upgrade"]);
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert!(!stdout.contains("applied  a00000000001"), "{stdout}");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&bad)
+            .unwrap()
+            .replace("CREATE TABLE t (id", "CREATE TABLE u (id"),
+    )
+    .unwrap();
+    let stdout = project.ok(&["upgrade"]);
+    assert!(
+        stdout.contains("applied  a00000000001") && stdout.contains("applied  b00000000001"),
+        "{stdout}"
+    );
+}
