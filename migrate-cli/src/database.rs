@@ -117,12 +117,11 @@ pub fn redact(url: &str) -> String {
         None => (None, rest),
     };
     let mut shown = format!("{scheme}:{slashes}");
-    match userinfo {
-        Some(info) => match info.split_once(':') {
+    if let Some(info) = userinfo {
+        match info.split_once(':') {
             Some((user, _password)) => shown.push_str(&format!("{user}:***@")),
             None => shown.push_str(&format!("{info}@")),
-        },
-        None => {}
+        }
     }
     match after.split_once('?') {
         Some((location, query)) => {
