@@ -470,13 +470,15 @@ fn duplicate_labels(revisions: &[Revision]) -> Vec<LoadError> {
     errors
 }
 
-/// Labels spelled like a revision id: a target naming one would silently
-/// mean the revision.
+/// Labels spelled like another revision's id: a target naming one would
+/// silently mean that revision.
 fn labels_that_are_ids(revisions: &[Revision], index: &HashMap<&str, usize>) -> Vec<LoadError> {
     let mut errors = Vec::new();
-    for revision in revisions {
+    for (own, revision) in revisions.iter().enumerate() {
         for label in revision.branch_labels.iter() {
-            if let Some(&node) = index.get(label.as_ref()) {
+            // A label naming its own revision is harmless: both readings
+            // of a target mean the same revision.
+            if let Some(&node) = index.get(label.as_ref()).filter(|&&node| node != own) {
                 errors.push(LoadError::LabelIsRevisionId {
                     label: label.to_string(),
                     labelled: RevisionRef::of(revision),

@@ -471,4 +471,7 @@ fn a_branch_label_equal_to_another_revisions_id_is_refused() {
         }]
     );
     assert!(errors[0].to_string().contains("rename the label"));
+    // Its own id is no ambiguity.
+    let own = vec![rev("aaa"), rev("bbb").revises(&["aaa"]).labels(&["bbb"])];
+    graph(&own);
 }
