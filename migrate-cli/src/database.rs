@@ -59,6 +59,16 @@ impl DatabaseUrl {
                 .hint("use sqlite://app.db, postgres://user@host/db or mysql://user@host/db"))
             }
         };
+        let has_authority = url[scheme.len() + 1..].starts_with("//");
+        if dialect != Dialect::Sqlite && !has_authority {
+            // sqlx would read `user:password@host/db` as the database name
+            // and the server would echo it, password and all.
+            return Err(CliError::usage(format!(
+                "the database URL from {source} ({}) has no `//` after `{scheme}:`",
+                redact(url)
+            ))
+            .hint(format!("write {scheme}://user:password@host/database")));
+        }
         Ok(DatabaseUrl {
             url: url.to_string(),
             dialect,
@@ -85,20 +95,83 @@ impl DatabaseUrl {
     }
 }
 
-/// Hides the password of `scheme://user:password@host/...`.
+/// Hides every password a URL can carry, as sqlx reads them: the userinfo
+/// of `scheme://user:password@host`, also without `//` and with an
+/// unencoded `/` or `@` in the password, and query parameters such as
+/// PostgreSQL's `?password=`. When unsure where the userinfo ends, more is
+/// hidden rather than less.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((scheme, rest)) = url.split_once(':') else {
         return url.to_string();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+    let (slashes, rest) = match rest.strip_prefix("//") {
+        Some(after) => ("//", after),
+        None => ("", rest),
+    };
+    // The userinfo ends at the last `@` before the query; an `@` only in
+    // the query may still end a password holding an unencoded `?`.
+    let query_start = rest.find('?').unwrap_or(rest.len());
+    let at = rest[..query_start].rfind('@').or_else(|| rest.rfind('@'));
+    let (userinfo, after) = match at {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let mut shown = format!("{scheme}:{slashes}");
+    if let Some(info) = userinfo {
+        match info.split_once(':') {
+            Some((user, _password)) => shown.push_str(&format!("{user}:***@")),
+            None => shown.push_str(&format!("{info}@")),
         }
-        _ => url.to_string(),
     }
+    match after.split_once('?') {
+        Some((location, query)) => {
+            shown.push_str(location);
+            shown.push('?');
+            shown.push_str(&redact_query(query));
+        }
+        None => shown.push_str(after),
+    }
+    shown
+}
+
+/// `text` with every password of `url` (see [`redact`]) replaced by `***`.
+fn hide_passwords(text: &str, url: &str) -> String {
+    let shown = redact(url);
+    let mut text = text.to_string();
+    // What `redact` removed from the URL is exactly what must not be shown:
+    // every run of characters of `url` that `shown` replaced by `***`.
+    let mut rest = url;
+    for piece in shown.split("***") {
+        // The last piece is empty when the URL ends with a password.
+        let found = if piece.is_empty() {
+            Some(rest.len())
+        } else {
+            rest.find(piece)
+        };
+        if let Some(at) = found {
+            let secret = &rest[..at];
+            if !secret.is_empty() {
+                text = text.replace(secret, "***");
+            }
+            rest = &rest[at + piece.len()..];
+        }
+    }
+    text
+}
+
+/// `key=value&...` with the value of every key naming a password hidden
+/// (`password`, `sslpassword`, `ssl-key-password`, in any case).
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                format!("{key}=***")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A pool of one connection: every runner operation holds one connection
@@ -172,7 +245,9 @@ fn connect_error(url: &DatabaseUrl, err: &sqlx::Error, sqlite_file: Option<&Path
             ))
         }
         sqlx::Error::Io(io) => io_reason(io),
-        sqlx::Error::Database(db) => db.message().to_string(),
+        // A server may quote what it was given (a database name that
+        // swallowed a password, for instance).
+        sqlx::Error::Database(db) => hide_passwords(db.message(), &url.url),
         sqlx::Error::PoolTimedOut => format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
         sqlx::Error::Tls(inner) => format!("TLS: {inner}"),
         other => other.to_string(),
@@ -230,6 +305,24 @@ mod tests {
         assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
         assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
         assert_eq!(redact("mysql://u:p@w@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("mysql://u:pa/ss@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("postgres:u:pw@h/db"), "postgres:u:***@h/db");
+        assert_eq!(
+            redact("postgres://h/db?sslmode=disable&password=s3cret&PassWord=x"),
+            "postgres://h/db?sslmode=disable&password=***&PassWord=***"
+        );
+        assert_eq!(
+            redact("postgres://u:p?w@h/db?application_name=a"),
+            "postgres://u:***@h/db?application_name=a"
+        );
+        assert_eq!(redact("postgres://u:p?w@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            hide_passwords(
+                "database \"x:s3cret@h\" does not exist, other",
+                "postgres://u:s3cret@h/db?password=other"
+            ),
+            "database \"x:***@h\" does not exist, ***"
+        );
     }
 
     #[test]

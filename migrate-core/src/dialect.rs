@@ -368,14 +368,9 @@ fn code_before_comment(line: &str) -> &str {
 /// A section's SQL without what would end it twice: trailing comment-only
 /// lines and the final `;`.
 fn strip_terminator(sql: &str) -> &str {
-    let mut sql = sql.trim_end();
-    loop {
-        let last_line = sql.rfind('\n').map_or(0, |at| at + 1);
-        if !sql[last_line..].trim_start().starts_with("--") {
-            break;
-        }
-        sql = sql[..last_line].trim_end();
-    }
+    // Scanned, not cut line by line: a `--` line inside a string literal,
+    // quoted identifier or `$tag$` body is part of the statement.
+    let sql = &sql[..crate::statements::end_of_code(sql)];
     sql.strip_suffix(';').unwrap_or(sql).trim_end()
 }
 
@@ -394,6 +389,19 @@ mod tests {
     fn batch(up: &str) -> String {
         let table = HistoryTable::new("h").expect("a valid name");
         Dialect::MySql.upgrade_batch(&table, &revision(up), Wrap::None)
+    }
+
+    #[test]
+    fn a_comment_like_line_inside_a_string_is_kept() {
+        let sql = "INSERT INTO t VALUES ('first line\n-- second line');\n-- a comment";
+        assert_eq!(
+            strip_terminator(sql),
+            "INSERT INTO t VALUES ('first line\n-- second line')"
+        );
+        assert_eq!(
+            strip_terminator("SELECT $x$a\n-- b$x$;"),
+            "SELECT $x$a\n-- b$x$"
+        );
     }
 
     #[test]

@@ -54,6 +54,89 @@ pub enum LoadError {
         reason: String,
     },
 
+    /// A `*.sql` entry that is not a regular file (a directory, a FIFO, a
+    /// device, a symlink to one of those or out of the directory): reading
+    /// it could block forever or never end.
+    #[error(
+        "`{file}` is {kind}, not a regular file; migration files must be regular files \
+         (a symbolic link is followed only to a regular file inside the directory): \
+         replace it with the file itself, or rename it so that it does not end in `.sql`"
+    )]
+    NotRegularFile {
+        /// The file.
+        file: String,
+        /// What it is instead, e.g. `a directory`.
+        kind: String,
+    },
+
+    /// A `*.sql` file larger than [`crate::MAX_FILE_BYTES`].
+    #[error(
+        "`{file}` is {size} bytes, over the limit of {limit} bytes for one migration file; \
+         split it into several revisions, or load bulk data outside migrations"
+    )]
+    FileTooLarge {
+        /// The file.
+        file: String,
+        /// Its size in bytes (at least `limit + 1` when it kept growing).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// An entry ending in `.sql` whose name is not valid UTF-8.
+    #[error(
+        "{dir}/{name}: the file name is not valid UTF-8 (its undecodable bytes shown as `\u{fffd}`); \
+         rename the file to `<revision>_<slug>.sql` using UTF-8"
+    )]
+    FileNameNotUtf8 {
+        /// The directory as shown.
+        dir: String,
+        /// The name with the undecodable bytes replaced.
+        name: String,
+    },
+
+    /// A NUL byte in a migration file: SQLite reads SQL only up to it (and
+    /// may loop forever), other servers refuse it.
+    #[error(
+        "{file}:{line}: the file contains a NUL byte (\\0); migration files are text: \
+         remove it (write `char(0)` or an escape in the SQL if the data needs one)"
+    )]
+    NulByte {
+        /// The file.
+        file: String,
+        /// The line of the first NUL byte.
+        line: usize,
+    },
+
+    /// A carriage return not followed by a line feed (old Mac line endings).
+    #[error(
+        "{file}:{line}: a carriage return (\\r) not followed by a line feed; \
+         save the file with LF or CRLF line endings"
+    )]
+    LoneCarriageReturn {
+        /// The file.
+        file: String,
+        /// The line it is on.
+        line: usize,
+    },
+
+    /// A `message:` longer than [`crate::MAX_MESSAGE_BYTES`].
+    #[error(
+        "{file}:{line}: `message:` is {length} bytes, over the limit of {limit} \
+         (the history table stores it on every backend); shorten it and put details \
+         in a comment below the header"
+    )]
+    MessageTooLong {
+        /// The file.
+        file: String,
+        /// The line of `message:`.
+        line: usize,
+        /// Its length in bytes.
+        length: usize,
+        /// The limit.
+        limit: usize,
+    },
+
     /// A file that is not UTF-8.
     #[error(
         "{file}:{line}: the file is not valid UTF-8 (the first invalid byte is on this line); \
@@ -211,6 +294,39 @@ pub enum LoadError {
         second: String,
     },
 
+    /// Two ids that differ only in letter case: one key in MySQL's
+    /// history table, whose collation ignores case.
+    #[error(
+        "revision ids `{first_id}` ({first}) and `{second_id}` ({second}) differ only in letter case, \
+         which MySQL and MariaDB treat as the same id; give one of them a new id \
+         (in its header and its file name)"
+    )]
+    DuplicateRevisionIgnoringCase {
+        /// The first id.
+        first_id: String,
+        /// The first file.
+        first: String,
+        /// The second id.
+        second_id: String,
+        /// The second file.
+        second: String,
+    },
+
+    /// A branch label spelled like another revision's id: a target naming
+    /// it would be ambiguous.
+    #[error(
+        "branch label `{label}` of {labelled} is also the id of revision {revision}; \
+         a target naming it would be ambiguous: rename the label"
+    )]
+    LabelIsRevisionId {
+        /// The label.
+        label: String,
+        /// The revision carrying the label.
+        labelled: RevisionRef,
+        /// The revision whose id it is.
+        revision: RevisionRef,
+    },
+
     /// `revises` names a revision that is not in the directory.
     #[error(
         "{file}: `revises: {missing}` names a revision that does not exist{}; \
@@ -299,6 +415,11 @@ impl LoadError {
         use LoadError::*;
         match self {
             FileUnreadable { file, .. }
+            | NotRegularFile { file, .. }
+            | FileTooLarge { file, .. }
+            | NulByte { file, .. }
+            | LoneCarriageReturn { file, .. }
+            | MessageTooLong { file, .. }
             | NotUtf8 { file, .. }
             | MissingRevision { file }
             | DuplicateKey { file, .. }
@@ -312,8 +433,12 @@ impl LoadError {
             | FileNameMismatch { file, .. }
             | UnknownParent { file, .. }
             | UnknownDependency { file, .. } => Some(file),
-            DuplicateRevision { second, .. } => Some(second),
+            DuplicateRevision { second, .. } | DuplicateRevisionIgnoringCase { second, .. } => {
+                Some(second)
+            }
             DirectoryUnreadable { .. }
+            | FileNameNotUtf8 { .. }
+            | LabelIsRevisionId { .. }
             | DuplicateBranchLabel { .. }
             | Cycle { .. }
             | MultipleRoots { .. }

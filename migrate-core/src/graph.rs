@@ -86,6 +86,8 @@ impl<'a> RevisionGraph<'a> {
     fn build(revisions: &'a [Revision], one_head: bool) -> Result<Self, Vec<LoadError>> {
         let mut errors = Vec::new();
         let mut index: HashMap<&'a str, usize> = HashMap::with_capacity(revisions.len());
+        // MySQL's history key ignores case: `a1` and `A1` must not both exist.
+        let mut folded: HashMap<String, usize> = HashMap::with_capacity(revisions.len());
         for (node, revision) in revisions.iter().enumerate() {
             if let Some(&first) = index.get(revision.id.as_ref()) {
                 errors.push(LoadError::DuplicateRevision {
@@ -93,8 +95,16 @@ impl<'a> RevisionGraph<'a> {
                     first: revisions[first].file.to_string(),
                     second: revision.file.to_string(),
                 });
+            } else if let Some(&first) = folded.get(&revision.id.to_ascii_lowercase()) {
+                errors.push(LoadError::DuplicateRevisionIgnoringCase {
+                    first_id: revisions[first].id.to_string(),
+                    first: revisions[first].file.to_string(),
+                    second_id: revision.id.to_string(),
+                    second: revision.file.to_string(),
+                });
             } else {
                 index.insert(&revision.id, node);
+                folded.insert(revision.id.to_ascii_lowercase(), node);
             }
         }
 
@@ -128,6 +138,7 @@ impl<'a> RevisionGraph<'a> {
             }
         }
         errors.extend(duplicate_labels(revisions));
+        errors.extend(labels_that_are_ids(revisions, &index));
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -452,6 +463,26 @@ fn duplicate_labels(revisions: &[Revision]) -> Vec<LoadError> {
                     label: label.to_string(),
                     first: RevisionRef::of(first),
                     second: RevisionRef::of(revision),
+                });
+            }
+        }
+    }
+    errors
+}
+
+/// Labels spelled like another revision's id: a target naming one would
+/// silently mean that revision.
+fn labels_that_are_ids(revisions: &[Revision], index: &HashMap<&str, usize>) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    for (own, revision) in revisions.iter().enumerate() {
+        for label in revision.branch_labels.iter() {
+            // A label naming its own revision is harmless: both readings
+            // of a target mean the same revision.
+            if let Some(&node) = index.get(label.as_ref()).filter(|&&node| node != own) {
+                errors.push(LoadError::LabelIsRevisionId {
+                    label: label.to_string(),
+                    labelled: RevisionRef::of(revision),
+                    revision: RevisionRef::of(&revisions[node]),
                 });
             }
         }

@@ -32,8 +32,8 @@ pub use config::{parse_config, ProjectConfig, TransactionModeSetting, CONFIG_FIL
 pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};
-pub use load::{load_dir, load_dir_allowing_multiple_heads, MigrationDir};
-pub use parse::parse_migration;
+pub use load::{load_dir, load_dir_allowing_multiple_heads, MigrationDir, MAX_FILE_BYTES};
+pub use parse::{parse_migration, MAX_MESSAGE_BYTES};
 pub use plan::{plan_downgrade, plan_stamp, plan_upgrade, Direction, Plan, StampPlan};
 pub use revision::{Revision, Text, TextList};
 pub use script::render_script;

@@ -19,6 +19,30 @@ pub const HEADER_KEYS: &[&str] = &[
 
 const SECTION_PREFIX: &str = "-- migrate:";
 
+/// The longest `message:` accepted, in bytes. Every backend's history table
+/// must hold it (MySQL's `TEXT` stops at 65,535 bytes); 1,024 is ample for
+/// the one-line summary `migrate history` shows.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// A NUL byte, or a carriage return that does not end a line, with the line
+/// it is on. NUL ends SQLite's reading of a statement (it can loop forever
+/// on what follows); a lone CR would hide line breaks from the parser, which
+/// would read the whole file as one header line.
+fn control_character_error(file: &str, text: &str) -> Option<LoadError> {
+    let bytes = text.as_bytes();
+    let at = bytes
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b == 0 || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))?;
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+    let file = file.to_string();
+    Some(if bytes[at] == 0 {
+        LoadError::NulByte { file, line }
+    } else {
+        LoadError::LoneCarriageReturn { file, line }
+    })
+}
+
 /// Parses one migration file. `file` is the path shown in messages; its last
 /// component is the file name, which must contain the revision id.
 /// Every problem in the file is reported, not only the first.
@@ -36,6 +60,9 @@ pub fn parse_migration(file: &str, bytes: &[u8]) -> Result<Revision, Vec<LoadErr
     // Windows editors often save UTF-8 with a byte order mark: it is not
     // content, and left in it would make line 1 read as SQL.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(error) = control_character_error(file, text) {
+        return Err(vec![error]);
+    }
     let mut parser = Parser::new(file);
     for (index, raw) in text.split('\n').enumerate() {
         parser.line(index + 1, raw.strip_suffix('\r').unwrap_or(raw));
@@ -271,6 +298,14 @@ impl Header {
                     Ok(_) => errors.push(invalid("expected one or more labels, comma-separated")),
                     Err(why) => errors.push(invalid(&why)),
                 },
+                "message" if value.len() > MAX_MESSAGE_BYTES => {
+                    errors.push(LoadError::MessageTooLong {
+                        file: file.to_string(),
+                        line,
+                        length: value.len(),
+                        limit: MAX_MESSAGE_BYTES,
+                    })
+                }
                 "message" => header.message = Some(value.clone()),
                 "created" => header.created = Some(value.clone()),
                 "transaction" => match value.as_str() {

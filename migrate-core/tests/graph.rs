@@ -440,3 +440,38 @@ fn sets_heads_and_requirement_checks() {
     );
     assert!(g.empty_set().is_empty());
 }
+
+#[test]
+fn ids_that_differ_only_in_case_are_duplicates_naming_both_files() {
+    let revisions = vec![rev("a1"), rev("A1").revises(&["a1"])];
+    let errors = graph_errors(&revisions);
+    assert_eq!(
+        errors,
+        [LoadError::DuplicateRevisionIgnoringCase {
+            first_id: "a1".into(),
+            first: "migrations/a1_test.sql".into(),
+            second_id: "A1".into(),
+            second: "migrations/A1_test.sql".into(),
+        }]
+    );
+    let text = errors[0].to_string();
+    assert!(text.contains("differ only in letter case"), "{text}");
+}
+
+#[test]
+fn a_branch_label_equal_to_another_revisions_id_is_refused() {
+    let revisions = vec![rev("aaa"), rev("bbb").revises(&["aaa"]).labels(&["aaa"])];
+    let errors = graph_errors(&revisions);
+    assert_eq!(
+        errors,
+        [LoadError::LabelIsRevisionId {
+            label: "aaa".into(),
+            labelled: r("bbb"),
+            revision: r("aaa"),
+        }]
+    );
+    assert!(errors[0].to_string().contains("rename the label"));
+    // Its own id is no ambiguity.
+    let own = vec![rev("aaa"), rev("bbb").revises(&["aaa"]).labels(&["bbb"])];
+    graph(&own);
+}

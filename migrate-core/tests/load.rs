@@ -92,10 +92,9 @@ fn stray_files_hidden_files_and_subdirectories_are_ignored() {
     tmp.write("aaa_init.sql.bak", "garbage");
     tmp.write("aaa_init.sql~", "garbage");
     tmp.write(".#aaa_init.sql", "editor lock file");
-    // A directory, even one named like a migration, is not read, and
-    // neither is anything inside it.
+    // A subdirectory is not read. (One named like a migration is an error:
+    // see a_directory_named_like_a_migration_is_an_error_naming_it.)
     tmp.write("archive/zzz_old.sql", "not even a valid migration");
-    std::fs::create_dir_all(tmp.path().join("bbb_dir.sql")).unwrap();
     let dir = load_dir(tmp.path(), "migrations").unwrap();
     let ids: Vec<&str> = dir.revisions.iter().map(|r| r.id.as_ref()).collect();
     assert_eq!(ids, ["aaa"]);
@@ -223,4 +222,185 @@ fn a_dangling_symlink_is_an_unreadable_file_not_skipped() {
         }
         other => panic!("{other:#?}"),
     }
+}
+
+fn only_error(tmp: &TempDir) -> LoadError {
+    let errors = load_dir(tmp.path(), "migrations").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    errors.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_nul_byte_is_refused_naming_file_and_line() {
+    let tmp = TempDir::new("nul");
+    tmp.write(
+        "aaa_x.sql",
+        "-- revision: aaa\n-- migrate:up\nCREATE TABLE a (x int);\n\0\nCREATE TABLE b (x int);\n",
+    );
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::NulByte {
+            file: "migrations/aaa_x.sql".into(),
+            line: 4
+        }
+    );
+    assert!(error.to_string().starts_with("migrations/aaa_x.sql:4: "));
+}
+
+#[test]
+fn a_file_with_carriage_returns_only_is_refused_on_its_first_line() {
+    let tmp = TempDir::new("cr");
+    tmp.write(
+        "aaa_x.sql",
+        "-- revision: aaa\r-- migrate:up\rCREATE TABLE a (x int);\r",
+    );
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::LoneCarriageReturn {
+            file: "migrations/aaa_x.sql".into(),
+            line: 1
+        }
+    );
+    assert!(!error.to_string().contains("CREATE TABLE"), "{error}");
+}
+
+#[test]
+fn a_message_over_the_limit_is_refused() {
+    let tmp = TempDir::new("message");
+    let long = "m".repeat(migrate_core::MAX_MESSAGE_BYTES + 1);
+    tmp.write(
+        "aaa_x.sql",
+        format!("-- revision: aaa\n-- message: {long}\n-- migrate:up\nSELECT 1;\n"),
+    );
+    match only_error(&tmp) {
+        LoadError::MessageTooLong {
+            file,
+            line: 2,
+            length,
+            limit: 1024,
+        } => {
+            assert_eq!(file, "migrations/aaa_x.sql");
+            assert_eq!(length, 1025);
+        }
+        other => panic!("{other:#?}"),
+    }
+    let exact = "m".repeat(migrate_core::MAX_MESSAGE_BYTES);
+    tmp.write(
+        "aaa_x.sql",
+        format!("-- revision: aaa\n-- message: {exact}\n-- migrate:up\nSELECT 1;\n"),
+    );
+    assert_eq!(
+        load_dir(tmp.path(), "migrations").unwrap().revisions.len(),
+        1
+    );
+}
+
+#[test]
+fn a_directory_named_like_a_migration_is_an_error_naming_it() {
+    let tmp = TempDir::new("dir-sql");
+    std::fs::create_dir(tmp.path().join("x.sql")).unwrap();
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::NotRegularFile {
+            file: "migrations/x.sql".into(),
+            kind: "a directory".into()
+        }
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_without_opening_it() {
+    let tmp = TempDir::new("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(tmp.path().join("x.sql"))
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success());
+    // Opening the FIFO would block this test forever.
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::NotRegularFile {
+            file: "migrations/x.sql".into(),
+            kind: "a FIFO (named pipe)".into()
+        }
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_device_is_refused() {
+    let tmp = TempDir::new("dev-zero");
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("x.sql")).unwrap();
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::NotRegularFile {
+            file: "migrations/x.sql".into(),
+            kind: "a symbolic link to a device".into()
+        }
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_is_followed_only_to_a_regular_file_inside_the_directory() {
+    let tmp = TempDir::new("links");
+    let dir = tmp.path().join("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("aaa_x.sql.txt"), file("aaa", "")).unwrap();
+    std::os::unix::fs::symlink("aaa_x.sql.txt", dir.join("aaa_x.sql")).unwrap();
+    let loaded = load_dir(&dir, "migrations").unwrap();
+    assert_eq!(loaded.revisions.len(), 1);
+
+    let outside = tmp.write("bbb_y.sql", file("bbb", "aaa"));
+    std::os::unix::fs::symlink(&outside, dir.join("bbb_y.sql")).unwrap();
+    let errors = load_dir(&dir, "migrations").unwrap_err();
+    assert_eq!(
+        errors,
+        [LoadError::NotRegularFile {
+            file: "migrations/bbb_y.sql".into(),
+            kind: "a symbolic link to a file outside the directory".into()
+        }]
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused() {
+    let tmp = TempDir::new("large");
+    let path = tmp.write("aaa_x.sql", file("aaa", ""));
+    let handle = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    handle.set_len(migrate_core::MAX_FILE_BYTES + 1).unwrap();
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::FileTooLarge {
+            file: "migrations/aaa_x.sql".into(),
+            size: migrate_core::MAX_FILE_BYTES + 1,
+            limit: migrate_core::MAX_FILE_BYTES,
+        }
+    );
+    assert!(error.to_string().contains("16777217 bytes"), "{error}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_gets_its_own_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = TempDir::new("non-utf8");
+    let name = std::ffi::OsStr::from_bytes(b"aaa_\xff.sql");
+    std::fs::write(tmp.path().join(name), file("aaa", "")).unwrap();
+    let error = only_error(&tmp);
+    assert_eq!(
+        error,
+        LoadError::FileNameNotUtf8 {
+            dir: "migrations".into(),
+            name: "aaa_\u{fffd}.sql".into()
+        }
+    );
+    assert!(!error.to_string().contains("No such file"), "{error}");
 }

@@ -121,11 +121,13 @@ pub enum Error {
         aftermath: Aftermath,
     },
 
-    /// Another run held the migration lock for too long.
+    /// The migration lock stayed taken too long: by another run or, on
+    /// SQLite, by any write transaction.
     #[error(
-        "another migration run held the lock on `{table}` for {waited:?}; \
-         if no run is in progress, a crashed one may still hold it: \
-         its session must end (close idle connections) before the lock frees"
+        "the migration lock on `{table}` stayed taken for {waited:?}: another migration run holds it, \
+         or, on SQLite, whose lock is the database's write lock, any open write transaction \
+         (the application's own included); if no run is in progress, a crashed one or an idle \
+         transaction may still hold it: its session must end (close idle connections) before the lock frees"
     )]
     LockTimeout {
         /// The history table the lock guards.

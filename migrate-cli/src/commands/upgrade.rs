@@ -173,10 +173,21 @@ async fn apply<DB: Backend>(
             &out,
         )
     };
+    // When the run commits once at its end (SQLite, whose lock is the
+    // write transaction, or single-transaction mode), a revision finished
+    // is not yet applied: its line waits for the commit.
+    let commit_at_end = DB::LOCK_IS_TRANSACTION
+        || ctx.config.transaction_mode == migrate_runtime::TransactionMode::Single;
+    let held_back = Arc::new(std::sync::Mutex::new(Vec::new()));
     let progress = Arc::new(Progress::new({
         let line = line.clone();
+        let held_back = Arc::clone(&held_back);
         move |id, ms| {
-            out.info(&line(id, ms));
+            if !commit_at_end {
+                out.info(&line(id, ms));
+            } else if let Ok(mut lines) = held_back.lock() {
+                lines.push(line(id, ms));
+            }
         }
     }));
     let dispatch = tracing::Dispatch::new(Arc::clone(&progress));
@@ -190,9 +201,20 @@ async fn apply<DB: Backend>(
     for warning in progress.warnings() {
         out.warning(&warning);
     }
-    let report = result?;
     let seen = progress.seen();
-    for step in report.steps.iter().filter(|s| !seen.contains(&s.revision)) {
+    if result.is_err()
+        && commit_at_end
+        && ctx.config.transaction_mode != migrate_runtime::TransactionMode::Single
+    {
+        // SQLite keeps the revisions finished before the failing one: the
+        // runner commits them before reporting the failure.
+        for held in held_back.lock().map(|l| l.clone()).unwrap_or_default() {
+            out.info(&held);
+        }
+    }
+    let report = result?;
+    let printed = |id: &String| !commit_at_end && seen.contains(id);
+    for step in report.steps.iter().filter(|s| !printed(&s.revision)) {
         out.info(&line(&step.revision, step.duration.as_millis() as u64));
     }
     if report.is_empty() {

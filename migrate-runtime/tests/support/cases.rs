@@ -790,6 +790,12 @@ pub async fn lock_timeout_while_a_run_is_in_progress<DB: TestDb>(db: &TestDataba
         table == HISTORY || table == "the SQLite database",
         "{error}"
     );
+    // The holder may be the application's own write transaction (on
+    // SQLite any writer takes the lock), not only another run.
+    assert!(
+        error.to_string().contains("any open write transaction"),
+        "{error}"
+    );
     assert!(
         waited >= Duration::from_millis(300),
         "gave up after {waited:?}"
@@ -1167,4 +1173,19 @@ pub async fn failing_downgrade_says_which_way_it_was_going<DB: TestDb>(db: &Test
             .len()
             == 1
     );
+}
+
+/// A string literal whose last line starts with `--` is SQL, not a
+/// trailing comment: the statement reaches the server whole.
+pub async fn comment_like_line_inside_a_string_is_sent<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let revisions = vec![rev(
+        "rev1",
+        "",
+        "CREATE TABLE notes (v VARCHAR(100));\nINSERT INTO notes VALUES ('first line\n-- second line');",
+        "DROP TABLE notes;",
+    )];
+    ok(runner(revisions).run(pool).await, "run");
+    let kept = "notes WHERE v LIKE 'first line%' AND v LIKE '%-- second line'";
+    assert_eq!(count(pool, kept).await, 1, "the string arrived whole");
 }

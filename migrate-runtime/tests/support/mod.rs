@@ -483,6 +483,7 @@ macro_rules! shared_database_tests {
             stamp_purge_forgets_unknown_rows,
             stamp_repairs_a_history_with_gaps,
             failing_downgrade_says_which_way_it_was_going,
+            comment_like_line_inside_a_string_is_sent,
         );
     };
 }

@@ -1,0 +1,3 @@
+fn main() {
+    let _runner = migrate_runtime::embed_migrations!("tests/fixtures/lone_carriage_return");
+}
