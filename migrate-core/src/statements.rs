@@ -3,29 +3,85 @@
 //! multi-statement query runs as one implicit transaction and
 //! `CREATE INDEX CONCURRENTLY` refuses to run).
 
-/// The statements of `sql`, without their `;`, skipping empty ones.
-/// Semicolons inside quotes, `"identifiers"`, `` `identifiers` ``,
-/// comments and PostgreSQL `$tag$` bodies do not split.
+/// The statements of `sql`, without their `;`, skipping empty and
+/// comment-only ones. A `;` splits only outside quotes, `"identifiers"`,
+/// `` `identifiers` ``, `E'...'` escape strings, comments (`/* */` nest, as
+/// in PostgreSQL), `$tag$` bodies, parentheses (`CREATE RULE ... DO ALSO
+/// (...; ...)`) and `BEGIN ATOMIC ... END` function bodies.
 pub fn split_statements(sql: &str) -> Vec<&str> {
     let bytes = sql.as_bytes();
     let mut statements = Vec::new();
     let mut start = 0;
+    // Whether the current statement holds more than whitespace and comments.
+    let mut has_code = false;
+    let mut parens = 0usize;
+    // Open `BEGIN ATOMIC` bodies plus the `CASE`s inside them: each closes
+    // with an `END`.
+    let mut blocks = 0usize;
+    // The word just before this token: `ATOMIC` opens a body only after `BEGIN`.
+    let mut previous_word: Option<&str> = None;
     let mut i = 0;
     while i < bytes.len() {
-        i = match bytes[i] {
-            b';' => {
-                push_statement(&mut statements, &sql[start..i]);
-                start = i + 1;
+        let byte = bytes[i];
+        if byte.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if byte == b'-' && bytes.get(i + 1) == Some(&b'-') {
+            i = skip_until(bytes, i, b"\n");
+            continue;
+        }
+        if byte == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i = skip_block_comment(bytes, i);
+            continue;
+        }
+        let last_word = previous_word.take();
+        if byte == b';' && parens == 0 && blocks == 0 {
+            if has_code {
+                statements.push(sql[start..i].trim());
+            }
+            start = i + 1;
+            has_code = false;
+            i += 1;
+            continue;
+        }
+        has_code = true;
+        i = match byte {
+            b'(' => {
+                parens += 1;
                 i + 1
             }
-            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => skip_until(bytes, i, b"\n"),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => skip_until(bytes, i + 2, b"*/"),
+            b')' => {
+                parens = parens.saturating_sub(1);
+                i + 1
+            }
+            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote, false),
             b'$' => skip_dollar_quoted(sql, i),
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let end = word_end(bytes, i);
+                let word = &sql[i..end];
+                if bytes.get(end) == Some(&b'\'') && word.eq_ignore_ascii_case("e") {
+                    skip_quoted(bytes, end, b'\'', true)
+                } else {
+                    if word.eq_ignore_ascii_case("atomic")
+                        && last_word.is_some_and(|w| w.eq_ignore_ascii_case("begin"))
+                    {
+                        blocks += 1;
+                    } else if blocks > 0 && word.eq_ignore_ascii_case("case") {
+                        blocks += 1;
+                    } else if blocks > 0 && word.eq_ignore_ascii_case("end") {
+                        blocks -= 1;
+                    }
+                    previous_word = Some(word);
+                    end
+                }
+            }
             _ => i + 1,
         };
     }
-    push_statement(&mut statements, &sql[start..]);
+    if has_code {
+        statements.push(sql[start..].trim());
+    }
     statements
 }
 
@@ -38,7 +94,7 @@ pub(crate) fn end_of_code(sql: &str) -> usize {
     let mut i = 0;
     while i < bytes.len() {
         let next = match bytes[i] {
-            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote),
+            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote, false),
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = skip_until(bytes, i, b"\n");
                 continue;
@@ -57,24 +113,23 @@ pub(crate) fn end_of_code(sql: &str) -> usize {
     end
 }
 
-fn push_statement<'s>(statements: &mut Vec<&'s str>, statement: &'s str) {
-    let trimmed = statement.trim();
-    if !is_only_comments(trimmed) {
-        statements.push(trimmed);
-    }
+fn word_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$'))
+        .map_or(bytes.len(), |at| from + at)
 }
 
-fn is_only_comments(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .all(|line| line.is_empty() || line.starts_with("--"))
-}
-
-/// Past a quoted run starting at `open`; a doubled quote is an escaped one
-/// (standard SQL strings: a backslash is an ordinary character).
-fn skip_quoted(bytes: &[u8], open: usize, quote: u8) -> usize {
+/// Past a quoted run starting at `open`; a doubled quote is an escaped one.
+/// In an `E'...'` string (`backslash_escapes`) a backslash escapes the next
+/// character too; in standard SQL strings it is an ordinary character.
+fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) -> usize {
     let mut i = open + 1;
     while i < bytes.len() {
+        if backslash_escapes && bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
         if bytes[i] == quote {
             if bytes.get(i + 1) == Some(&quote) {
                 i += 2;
@@ -83,6 +138,28 @@ fn skip_quoted(bytes: &[u8], open: usize, quote: u8) -> usize {
             return i + 1;
         }
         i += 1;
+    }
+    bytes.len()
+}
+
+/// Past a `/* ... */` comment starting at `open`; comments nest, as in
+/// PostgreSQL, so `/* a /* b */ c */` is one comment.
+fn skip_block_comment(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
     }
     bytes.len()
 }
@@ -149,5 +226,60 @@ mod tests {
             split_statements("INSERT INTO t VALUES ('it''s; fine'); SELECT 1"),
             ["INSERT INTO t VALUES ('it''s; fine')", "SELECT 1"]
         );
+    }
+
+    #[test]
+    fn a_backslash_escapes_a_quote_only_in_e_strings() {
+        assert_eq!(
+            split_statements(r"INSERT INTO t VALUES (E'it\'s; here'); SELECT 'a\'; SELECT 2"),
+            [
+                r"INSERT INTO t VALUES (E'it\'s; here')",
+                r"SELECT 'a\'",
+                "SELECT 2"
+            ]
+        );
+        // A word ending in `e` before a string is not an `E` prefix.
+        assert_eq!(
+            split_statements(r"SELECT name'\'; SELECT 2"),
+            [r"SELECT name'\'", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn a_begin_atomic_body_is_one_statement() {
+        let function = "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\n\
+                        BEGIN ATOMIC\n  \
+                        INSERT INTO log VALUES (x);\n  \
+                        SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n\
+                        END";
+        let sql = format!("{function};\nBEGIN;\nSELECT 1;\nCOMMIT;");
+        assert_eq!(
+            split_statements(&sql),
+            [function, "BEGIN", "SELECT 1", "COMMIT"]
+        );
+    }
+
+    #[test]
+    fn a_semicolon_inside_parentheses_does_not_split() {
+        let rule = "CREATE RULE r AS ON INSERT TO a DO ALSO \
+                    (INSERT INTO b VALUES (1); INSERT INTO b VALUES (2))";
+        assert_eq!(
+            split_statements(&format!("{rule}; SELECT 1")),
+            [rule, "SELECT 1"]
+        );
+    }
+
+    #[test]
+    fn block_comments_nest_and_comment_only_statements_are_skipped() {
+        assert_eq!(
+            split_statements(
+                "/* outer /* inner; */ still; comment */ SELECT 1; /* only */; SELECT 2"
+            ),
+            [
+                "/* outer /* inner; */ still; comment */ SELECT 1",
+                "SELECT 2"
+            ]
+        );
+        assert!(split_statements("/* a */ ; -- b\n").is_empty());
     }
 }

@@ -86,6 +86,44 @@ async fn create_index_concurrently_outside_a_transaction() {
     assert_eq!(count(&db.pool, valid).await, 2);
 }
 
+/// A `transaction: false` file sends its statements one at a time: none of
+/// `E'...'` strings, `BEGIN ATOMIC` bodies, rule actions in parentheses and
+/// nested comments is cut at the `;` inside it.
+#[tokio::test]
+async fn transaction_false_statements_are_split_where_postgres_splits_them() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let up = r"CREATE TABLE notes (body text);
+CREATE TABLE audit (n int);
+/* setup /* nested; comment */ still; a comment */
+INSERT INTO notes VALUES (E'it\'s; here');
+CREATE FUNCTION add_note(x text) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  INSERT INTO notes VALUES (x);
+  SELECT CASE WHEN x = '' THEN 0 ELSE 1 END;
+END;
+CREATE RULE audit_notes AS ON INSERT TO notes DO ALSO
+  (INSERT INTO audit VALUES (1); INSERT INTO audit VALUES (2));
+SELECT add_note('second; note');";
+    let down = "DROP FUNCTION add_note(text);\nDROP TABLE notes;\nDROP TABLE audit;";
+    let runner = support::runner(vec![file(
+        "rev1",
+        "",
+        up,
+        Some(down),
+        &["transaction: false"],
+    )]);
+    let report = runner.run(&db.pool).await.expect("upgrade");
+    assert_eq!(report.revisions(), ["rev1"]);
+    let it_s = "notes WHERE body IN ('it''s; here', 'second; note')";
+    assert_eq!(count(&db.pool, it_s).await, 2);
+    assert_eq!(count(&db.pool, "audit").await, 2);
+    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+    runner.downgrade(&db.pool, "base").await.expect("downgrade");
+    assert_eq!(history(&db.pool).await, applied(&[]));
+}
+
 /// The child of the kill tests reads its database here.
 const CHILD_URL: &str = "MIGRATE_TEST_KILL_CHILD_URL";
 /// And its session settings, `name=value` separated by `,`.
