@@ -63,11 +63,10 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
                 if bytes.get(end) == Some(&b'\'') && word.eq_ignore_ascii_case("e") {
                     skip_quoted(bytes, end, b'\'', true)
                 } else {
-                    if word.eq_ignore_ascii_case("atomic")
-                        && last_word.is_some_and(|w| w.eq_ignore_ascii_case("begin"))
-                    {
-                        blocks += 1;
-                    } else if blocks > 0 && word.eq_ignore_ascii_case("case") {
+                    let opens_body = word.eq_ignore_ascii_case("atomic")
+                        && last_word.is_some_and(|w| w.eq_ignore_ascii_case("begin"));
+                    let opens_case = blocks > 0 && word.eq_ignore_ascii_case("case");
+                    if opens_body || opens_case {
                         blocks += 1;
                     } else if blocks > 0 && word.eq_ignore_ascii_case("end") {
                         blocks -= 1;
