@@ -181,7 +181,7 @@ impl Dialect {
         join_batch(vec![
             wrap.begin(self),
             self.insert_pending(table, revision),
-            strip_terminator(&revision.up_sql).to_string(),
+            self.section(&revision.up_sql).to_string(),
             self.mark_applied(table, revision),
             wrap.commit(),
         ])
@@ -193,7 +193,8 @@ impl Dialect {
         join_batch(vec![
             wrap.begin(self),
             self.mark_reverting(table, &revision.id),
-            strip_terminator(revision.down_sql.as_deref().unwrap_or_default()).to_string(),
+            self.section(revision.down_sql.as_deref().unwrap_or_default())
+                .to_string(),
             self.delete_row(table, &revision.id),
             wrap.commit(),
         ])
@@ -323,55 +324,130 @@ impl Wrap {
 }
 
 /// Statements joined with `;` and a newline, skipping empty ones (an empty
-/// up section is a valid no-op revision).
+/// up section is a valid no-op revision). Each ends in code (see
+/// [`Dialect::section`]), so its `;` is never inside a trailing comment.
 fn join_batch(statements: Vec<String>) -> String {
     let mut out = String::new();
     for statement in statements.iter().filter(|s| !s.trim().is_empty()) {
         out.push_str(statement);
-        out.push_str(terminator(statement));
+        out.push_str(";\n");
     }
     out
 }
 
-/// What ends a statement in a batch: `;`, unless its last line ends in a
-/// `-- comment` (the `;` goes on a line of its own) or is already
-/// terminated before one (an extra `;` would be an empty statement, which
-/// MySQL rejects after its DDL has committed).
-fn terminator(statement: &str) -> &'static str {
-    let last_line = statement.lines().last().unwrap_or_default();
-    let code = code_before_comment(last_line);
-    if code.len() == last_line.len() {
-        ";\n"
-    } else if code.trim_end().ends_with(';') {
-        "\n"
-    } else {
-        "\n;\n"
-    }
-}
-
-/// The part of a line before a `--` comment that is not inside quotes.
-fn code_before_comment(line: &str) -> &str {
-    let mut quote = None;
-    let bytes = line.as_bytes();
-    for (i, &byte) in bytes.iter().enumerate() {
-        match quote {
-            Some(open) if byte == open => quote = None,
-            Some(_) => {}
-            None if matches!(byte, b'\'' | b'"' | b'`') => quote = Some(byte),
-            None if byte == b'-' && bytes.get(i + 1) == Some(&b'-') => return &line[..i],
-            None => {}
+impl Dialect {
+    /// A section's SQL as it goes into a batch: without the comments and
+    /// whitespace after its last statement and without its final `;`, so
+    /// that the `;` the batch adds neither lands inside a trailing comment
+    /// nor ends an empty statement (MySQL rejects one with `1065 Query was
+    /// empty`, after its DDL has committed). Empty for a section of only
+    /// comments.
+    pub fn section(self, sql: &str) -> &str {
+        let mut sql = sql;
+        loop {
+            sql = &sql[..self.code_end(sql)];
+            match sql.strip_suffix(';') {
+                Some(shorter) => sql = shorter,
+                None => return sql,
+            }
         }
     }
-    line
+
+    /// Where the last code (anything outside comments and whitespace) of
+    /// `sql` ends. Comments are `--` lines and `/* */` (nested on
+    /// PostgreSQL); on MySQL also `#` lines, while `/*! */` and `/*+ */`
+    /// are code there.
+    fn code_end(self, sql: &str) -> usize {
+        let bytes = sql.as_bytes();
+        let mut end = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let next = bytes.get(i + 1).copied();
+            let is_code = match bytes[i] {
+                b if b.is_ascii_whitespace() => {
+                    i += 1;
+                    false
+                }
+                b'-' if next == Some(b'-') => {
+                    i = line_end(bytes, i);
+                    false
+                }
+                b'#' if self == Dialect::MySql => {
+                    i = line_end(bytes, i);
+                    false
+                }
+                b'/' if next == Some(b'*') => {
+                    let hint = matches!(bytes.get(i + 2), Some(b'!' | b'+'));
+                    i = self.comment_end(bytes, i);
+                    self == Dialect::MySql && hint
+                }
+                quote @ (b'\'' | b'"' | b'`') => {
+                    i = self.quoted_end(bytes, i, quote);
+                    true
+                }
+                // A `--` line inside a `$tag$` body is part of it.
+                b'$' if self == Dialect::Postgres => {
+                    i = crate::statements::skip_dollar_quoted(sql, i);
+                    true
+                }
+                _ => {
+                    i += 1;
+                    true
+                }
+            };
+            if is_code {
+                end = i;
+            }
+        }
+        end
+    }
+
+    /// Past a `/* */` comment starting at `open`.
+    fn comment_end(self, bytes: &[u8], open: usize) -> usize {
+        let nests = self == Dialect::Postgres;
+        let mut depth = 0usize;
+        let mut i = open;
+        while i < bytes.len() {
+            if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') && (nests || depth == 0) {
+                depth += 1;
+                i += 2;
+            } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        bytes.len()
+    }
+
+    /// Past a quoted run starting at `open`: a doubled quote stays inside,
+    /// and on MySQL so does a backslash-escaped one.
+    fn quoted_end(self, bytes: &[u8], open: usize, quote: u8) -> usize {
+        let mut i = open + 1;
+        while i < bytes.len() {
+            let escaped = self == Dialect::MySql && bytes[i] == b'\\' && quote != b'`';
+            if escaped || (bytes[i] == quote && bytes.get(i + 1) == Some(&quote)) {
+                i += 2;
+            } else if bytes[i] == quote {
+                return i + 1;
+            } else {
+                i += 1;
+            }
+        }
+        bytes.len()
+    }
 }
 
-/// A section's SQL without what would end it twice: trailing comment-only
-/// lines and the final `;`.
-fn strip_terminator(sql: &str) -> &str {
-    // Scanned, not cut line by line: a `--` line inside a string literal,
-    // quoted identifier or `$tag$` body is part of the statement.
-    let sql = &sql[..crate::statements::end_of_code(sql)];
-    sql.strip_suffix(';').unwrap_or(sql).trim_end()
+/// Past the end of the line holding `from`.
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |at| from + at + 1)
 }
 
 #[cfg(test)]
@@ -395,34 +471,58 @@ mod tests {
     fn a_comment_like_line_inside_a_string_is_kept() {
         let sql = "INSERT INTO t VALUES ('first line\n-- second line');\n-- a comment";
         assert_eq!(
-            strip_terminator(sql),
+            Dialect::Postgres.section(sql),
             "INSERT INTO t VALUES ('first line\n-- second line')"
         );
         assert_eq!(
-            strip_terminator("SELECT $x$a\n-- b$x$;"),
+            Dialect::Postgres.section("SELECT $x$a\n-- b$x$;"),
             "SELECT $x$a\n-- b$x$"
         );
     }
 
     #[test]
     fn trailing_comments_never_make_an_empty_statement() {
-        // Each batch must hold exactly as many `;` outside comments as
-        // statements: the pending row, the SQL, the mark.
+        // Each batch must be the pending row, the SQL and the mark, each
+        // ended by one `;` outside comments.
         for up in [
             "CREATE TABLE t (id int);",
             "CREATE TABLE t (id int);\n-- index later",
             "CREATE TABLE t (id int); -- index later",
             "CREATE TABLE t (id int) -- no semicolon",
             "CREATE TABLE t (id int)",
-            "CREATE TABLE t (x text DEFAULT '--');",
+            "CREATE TABLE t (id int);\n/* index\n later; */",
+            "CREATE TABLE t (id int)\n# index later",
+            "CREATE TABLE t (id int);;\n# done\n/* done */\n",
         ] {
             let text = batch(up);
-            let terminators: usize = text
-                .lines()
-                .map(|l| code_before_comment(l).matches(';').count())
-                .sum();
-            assert_eq!(terminators, 3, "{up:?} gave:\n{text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 3, "{up:?} gave:\n{text}");
+            assert_eq!(lines[1], "CREATE TABLE t (id int);", "{up:?} gave:\n{text}");
         }
+        assert_eq!(
+            batch("CREATE TABLE t (x text DEFAULT '--#;');")
+                .lines()
+                .nth(1),
+            Some("CREATE TABLE t (x text DEFAULT '--#;');")
+        );
+    }
+
+    #[test]
+    fn a_section_of_only_comments_is_empty() {
+        for dialect in [Dialect::MySql, Dialect::Postgres] {
+            assert_eq!(dialect.section("-- a\n/* b /* c */ \n;\n"), "");
+        }
+        assert_eq!(Dialect::MySql.section("# nothing yet\n"), "");
+        // `#` is an operator on PostgreSQL, `/*!` a statement on MySQL.
+        assert_eq!(Dialect::Postgres.section("SELECT 1 # 2"), "SELECT 1 # 2");
+        assert_eq!(
+            Dialect::MySql.section("SELECT 1 /*!50000 + 1 */;"),
+            "SELECT 1 /*!50000 + 1 */"
+        );
+        assert_eq!(
+            Dialect::Postgres.section("SELECT 1; /* a /* b */ c */"),
+            "SELECT 1"
+        );
     }
 
     #[test]
@@ -433,11 +533,5 @@ mod tests {
             Some(vec![("a", "00", "applied"), ("b", "11", "pending")])
         );
         assert_eq!(unpack_history("a\u{1f}00"), None);
-    }
-
-    #[test]
-    fn a_dash_pair_inside_quotes_is_not_a_comment() {
-        assert_eq!(code_before_comment("SELECT '--' -- c"), "SELECT '--' ");
-        assert_eq!(code_before_comment("SELECT 1"), "SELECT 1");
     }
 }

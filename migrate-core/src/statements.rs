@@ -84,34 +84,6 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
     statements
 }
 
-/// Where the code of `sql` ends: past its last byte outside a trailing
-/// `--` comment. Quoted runs and `$tag$` bodies count as code, so a line
-/// starting with `--` inside a multi-line string is kept.
-pub(crate) fn end_of_code(sql: &str) -> usize {
-    let bytes = sql.as_bytes();
-    let mut end = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let next = match bytes[i] {
-            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote, false),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = skip_until(bytes, i, b"\n");
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => skip_until(bytes, i + 2, b"*/"),
-            b'$' => skip_dollar_quoted(sql, i),
-            byte if byte.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            _ => i + 1,
-        };
-        end = next;
-        i = next;
-    }
-    end
-}
-
 fn word_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
@@ -172,7 +144,7 @@ fn skip_until(bytes: &[u8], from: usize, end: &[u8]) -> usize {
 
 /// Past a `$tag$ ... $tag$` body; a `$` that does not open one (`$1`) is
 /// ordinary text.
-fn skip_dollar_quoted(sql: &str, open: usize) -> usize {
+pub(crate) fn skip_dollar_quoted(sql: &str, open: usize) -> usize {
     let rest = &sql[open + 1..];
     let tag_len = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

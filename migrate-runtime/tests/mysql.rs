@@ -8,6 +8,7 @@ mod support;
 
 use sqlx::MySql;
 use support::proxy::Protocol;
+use support::{applied, file, history, table_exists};
 
 shared_database_tests!(MySql, support::mysql);
 database_tests!(MySql, support::mysql; concurrent_runners_with_a_non_transactional_revision);
@@ -20,4 +21,74 @@ async fn noop_run_sends_one_statement() {
     };
     support::cases::noop_run_sends_one_statement(&db, Protocol::MySql, 3306, "ssl-mode=disabled")
         .await;
+}
+
+/// An empty or comment-only section of a `transaction: false` revision
+/// sends no empty query (`1065 Query was empty`) and the revision is
+/// applied and reverted whole.
+#[tokio::test]
+async fn empty_sections_outside_a_transaction() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    let runner = support::runner(vec![
+        file("rev1", "", "", Some(""), &["transaction: false"]),
+        file(
+            "rev2",
+            "rev1",
+            "-- nothing yet\n/* still; nothing */\n# really nothing",
+            Some("-- nothing to undo"),
+            &["transaction: false"],
+        ),
+    ]);
+    let up = runner.run(&db.pool).await.expect("upgrade");
+    assert_eq!(up.revisions(), ["rev1", "rev2"]);
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2"]));
+    let down = runner.downgrade(&db.pool, "base").await.expect("downgrade");
+    assert_eq!(down.revisions(), ["rev2", "rev1"]);
+    assert_eq!(history(&db.pool).await, applied(&[]));
+}
+
+/// Sections ending in a `/* */` comment or a `# comment` line, with and
+/// without a final `;`, in a transaction and outside one: the batch's `;`
+/// neither ends an empty statement nor hides in the comment.
+#[tokio::test]
+async fn sections_ending_in_block_and_hash_comments() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    let runner = support::runner(vec![
+        file(
+            "rev1",
+            "",
+            "CREATE TABLE a (id int);\n/* b next;\n   later */",
+            Some("DROP TABLE a\n# gone"),
+            &[],
+        ),
+        file(
+            "rev2",
+            "rev1",
+            "CREATE TABLE b (id int)\n# done",
+            Some("DROP TABLE b; /* gone */"),
+            &[],
+        ),
+        file(
+            "rev3",
+            "rev2",
+            "CREATE TABLE c (id int);\n# done\n/* really */",
+            Some("DROP TABLE c\n# gone"),
+            &["transaction: false"],
+        ),
+    ]);
+    let up = runner.run(&db.pool).await.expect("upgrade");
+    assert_eq!(up.revisions(), ["rev1", "rev2", "rev3"]);
+    for table in ["a", "b", "c"] {
+        assert!(table_exists(&db.pool, table).await, "{table} missing");
+    }
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
+    runner.downgrade(&db.pool, "base").await.expect("downgrade");
+    for table in ["a", "b", "c"] {
+        assert!(!table_exists(&db.pool, table).await, "{table} left");
+    }
+    assert_eq!(history(&db.pool).await, applied(&[]));
 }

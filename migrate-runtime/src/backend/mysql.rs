@@ -43,6 +43,12 @@ impl Backend for MySql {
         _: Duration,
     ) -> Result<(), Error> {
         // Outside `START TRANSACTION` every statement commits on its own.
+        // An empty or comment-only section sends nothing: MySQL refuses an
+        // empty query (1065), and trailing comments would make one.
+        let sql = Self::DIALECT.section(sql);
+        if sql.is_empty() {
+            return Ok(());
+        }
         Ok(Self::execute(conn, sql).await?)
     }
 
