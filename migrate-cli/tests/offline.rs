@@ -316,3 +316,41 @@ fn a_closed_stdout_is_a_quiet_success() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// On MySQL a trigger body (`BEGIN ...; ...; END`) survives the `mariadb`
+/// client, and the script's session has the runtime's `sql_mode`, so
+/// `a || b` concatenates in both.
+#[test]
+fn mysql_scripts_keep_compound_bodies_and_the_runtime_sql_mode() {
+    let kinds: Vec<Kind> = backends(
+        "mysql_scripts_keep_compound_bodies_and_the_runtime_sql_mode",
+        true,
+    )
+    .into_iter()
+    .filter(|kind| matches!(kind, Kind::Mysql))
+    .collect();
+    on_each(kinds, |kind| {
+        let project = Project::new(None);
+        let notes = project.revision("notes with a trigger", &[]);
+        fill(
+            &notes,
+            "CREATE TABLE notes (body VARCHAR(100), words INTEGER, seen VARCHAR(100));\n\
+             CREATE TRIGGER notes_seen BEFORE INSERT ON notes FOR EACH ROW\n\
+             BEGIN\n    SET NEW.words = 1;\n    SET NEW.seen = 'seen: ' || NEW.body;\nEND;\n\
+             INSERT INTO notes (body) VALUES ('a' || 'b');",
+            Some("DROP TABLE notes;"),
+            &[],
+        );
+        let online = TestDb::new(kind, "online");
+        let offline = TestDb::new(kind, "offline");
+        let mut args = vec!["--database-url", online.url.as_str(), "upgrade", "head"];
+        project.ok(&args);
+        args = vec!["upgrade", "base:head", "--sql", "--dialect", kind.name()];
+        let script = project.ok(&args);
+        offline.client(&script);
+        let rows = "SELECT body, words, seen FROM notes;";
+        assert_eq!(online.client(rows), "ab\t1\tseen: ab\n");
+        assert_eq!(offline.client(rows), online.client(rows), "{script}");
+        assert_eq!(offline.snapshot(), online.snapshot(), "{script}");
+    });
+}

@@ -170,6 +170,22 @@ impl Dialect {
         )
     }
 
+    /// What a script must run first so that its session behaves like the
+    /// runtime's connections: sqlx 0.8 sets this on every MySQL
+    /// connection (its default `MySqlConnectOptions`; `IGNORE_SPACE` comes
+    /// from the capability flag of its handshake). Without
+    /// `PIPES_AS_CONCAT` `a || b` would be a logical OR in the script and
+    /// a concatenation in a run.
+    pub fn session_setup(self) -> Option<&'static str> {
+        match self {
+            Dialect::MySql => Some(
+                "SET sql_mode=(SELECT CONCAT(@@sql_mode, ',IGNORE_SPACE,PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),\
+                 time_zone='+00:00',NAMES utf8mb4 COLLATE utf8mb4_unicode_ci",
+            ),
+            Dialect::Postgres | Dialect::Sqlite => None,
+        }
+    }
+
     /// The one batch that applies a transactional revision, wrapped as
     /// `wrap` says so that its SQL and its history row land together or not
     /// at all. The row is written first as pending, with the start time in

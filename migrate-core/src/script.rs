@@ -28,7 +28,11 @@ pub fn render_script(
     plan: &Plan<'_>,
     single_transaction: bool,
 ) -> String {
-    let mut out = format!("{};\n", dialect.create_history(table));
+    let mut out = dialect
+        .session_setup()
+        .map(|setup| format!("{setup};\n"))
+        .unwrap_or_default();
+    out.push_str(&format!("{};\n", dialect.create_history(table)));
     let mut in_run_transaction = false;
     for revision in &plan.steps {
         let (verb, from, to) = match plan.direction {
@@ -54,15 +58,48 @@ pub fn render_script(
         } else {
             Wrap::Transaction
         };
-        out.push_str(&match plan.direction {
+        let batch = match plan.direction {
             Direction::Upgrade => dialect.upgrade_batch(table, revision, wrap),
             Direction::Downgrade => dialect.downgrade_batch(table, revision, wrap),
-        });
+        };
+        out.push_str(&client_batch(dialect, batch));
     }
     if in_run_transaction {
         out.push_str("COMMIT;\n");
     }
     out
+}
+
+/// A batch as the database's client must read it. The `mariadb` client
+/// cuts its input at every `;`, which would cut a trigger or procedure
+/// body (`BEGIN ...; ...; END`) apart: a batch with a `BEGIN` is sent
+/// whole, between `DELIMITER` lines, as the one multi-statement query the
+/// runtime sends.
+fn client_batch(dialect: Dialect, batch: String) -> String {
+    if dialect != Dialect::MySql || !has_word(&batch, "begin") {
+        return batch;
+    }
+    let delimiter = (1..)
+        .map(|n| "$$".repeat(n))
+        .find(|candidate| !batch.contains(candidate.as_str()))
+        .unwrap_or_default();
+    format!(
+        "DELIMITER {delimiter}\n{}\n{delimiter}\nDELIMITER ;\n",
+        batch.trim_end()
+    )
+}
+
+/// Whether `text` holds `word` (ASCII, any case) as a whole word.
+fn has_word(text: &str, word: &str) -> bool {
+    let is_word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let bytes = text.as_bytes();
+    text.to_ascii_lowercase()
+        .match_indices(word)
+        .any(|(at, _)| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + word.len()).copied();
+            !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte)
+        })
 }
 
 /// `a, b`, or `base` for a root.
@@ -171,5 +208,35 @@ mod tests {
         assert!(d4 < c3, "{script}");
         assert!(script.contains("DROP TABLE d4"), "{script}");
         assert!(!script.contains("DROP TABLE b2"), "{script}");
+    }
+
+    #[test]
+    fn mysql_scripts_set_the_runtime_session_and_keep_bodies_whole() {
+        let body = "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW\nBEGIN\n  SET NEW.x = 1;\n  SET NEW.y = '$$';\nEND;";
+        let revision = crate::parse_migration(
+            "migrations/a1_x.sql",
+            format!("-- revision: a1\n-- migrate:up\n{body}\n").as_bytes(),
+        )
+        .expect("a valid file");
+        let revisions = vec![revision];
+        let graph = RevisionGraph::new(&revisions).expect("a valid graph");
+        let plan = plan_upgrade(&graph, &graph.empty_set(), &Target::Head).expect("a plan");
+        let table = HistoryTable::new("h").expect("a valid name");
+        let script = render_script(Dialect::MySql, &table, &plan, false);
+        assert!(script.starts_with("SET sql_mode="), "{script}");
+        let batch = Dialect::MySql.upgrade_batch(&table, &revisions[0], Wrap::Transaction);
+        // `$$` is in the body, so the delimiter is the next candidate.
+        let wrapped = format!("DELIMITER $$$$\n{}\n$$$$\nDELIMITER ;\n", batch.trim_end());
+        assert!(script.contains(&wrapped), "{script}");
+        // Without a `BEGIN` the batch is left as it is.
+        assert_eq!(
+            client_batch(Dialect::MySql, "SELECT 1;\n".into()),
+            "SELECT 1;\n"
+        );
+        assert_eq!(
+            client_batch(Dialect::MySql, "SELECT begins;\n".into()),
+            "SELECT begins;\n"
+        );
+        assert!(render_script(Dialect::Postgres, &table, &plan, false).starts_with("CREATE TABLE"));
     }
 }
