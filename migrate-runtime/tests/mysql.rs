@@ -21,3 +21,18 @@ async fn noop_run_sends_one_statement() {
     support::cases::noop_run_sends_one_statement(&db, Protocol::MySql, 3306, "ssl-mode=disabled")
         .await;
 }
+
+/// A dropped run's `SLEEP` is killed on the server.
+#[tokio::test]
+async fn dropped_run_cancels_the_server_statement() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    support::cases::dropped_run_cancels_the_server_statement(
+        &db,
+        "SELECT SLEEP(30)",
+        "information_schema.processlist WHERE db = DATABASE() \
+         AND info LIKE '%SLEEP(30)%' AND id <> CONNECTION_ID()",
+    )
+    .await;
+}
