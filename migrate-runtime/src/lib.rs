@@ -11,10 +11,12 @@
 //! The same calls take a `PgPool` (feature `postgres`), a `MySqlPool`
 //! (feature `mysql`) or a `SqlitePool` (feature `sqlite`, on by default).
 //! A run holds one pooled connection throughout, and every future is
-//! `Send`.
+//! `Send`. A run dropped part-way (a timeout, a shutdown) cancels its
+//! statement on the server and rolls back the revision in progress.
 
 mod backend;
 pub mod build;
+mod cancel;
 mod error;
 mod history;
 mod report;
@@ -22,6 +24,7 @@ pub mod runner;
 mod session;
 
 pub use backend::{Backend, ForeignKeyViolation};
+pub use cancel::cancellations;
 pub use error::{Aftermath, Error};
 pub use history::HistoryRow;
 pub use migrate_core as core;

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::Pool;
+use sqlx::{ConnectOptions, Pool};
 
 use migrate_core::{Dialect, HistoryTable, Revision, Wrap};
 
@@ -17,6 +17,10 @@ use crate::report::StepReport;
 
 pub(crate) struct Session<DB: Backend> {
     conn: PoolConnection<DB>,
+    /// Where a cancellation connects from when the run is dropped.
+    pool: Pool<DB>,
+    /// The server's id of `conn`'s session, read once the lock is taken.
+    server_session: Option<u64>,
     table: HistoryTable,
     locked: bool,
     /// The run-wide transaction of the single-transaction mode is open.
@@ -44,6 +48,8 @@ impl<DB: Backend> Session<DB> {
     pub async fn open(pool: &Pool<DB>, table: HistoryTable) -> Result<Self, Error> {
         Ok(Session {
             conn: pool.acquire().await?,
+            pool: pool.clone(),
+            server_session: None,
             table,
             locked: false,
             in_run_transaction: false,
@@ -71,6 +77,12 @@ impl<DB: Backend> Session<DB> {
         if result.is_err() {
             self.restore_foreign_keys().await;
             self.locked = false;
+            return result;
+        }
+        // Only a run that will change something pays this round trip: a
+        // no-op boot takes no lock.
+        if self.server_session.is_none() {
+            self.server_session = DB::server_session_id(&mut self.conn).await?;
         }
         result
     }
@@ -343,6 +355,37 @@ impl<DB: Backend> Drop for Session<DB> {
             // Closing ends the database session, which frees a session
             // lock and rolls back an open transaction.
             self.conn.close_on_drop();
+            if let Some(id) = self.server_session {
+                spawn_cancel(&self.pool, id);
+            }
         }
     }
+}
+
+/// Cancels the statement of server session `id` from a new connection
+/// made with the pool's options (not one of the pool's: a pool of one
+/// would wait for the very connection being closed). Drop cannot await,
+/// so this runs on the current tokio runtime; [`crate::cancellations`]
+/// waits for it. Without a runtime, only the socket is closed.
+fn spawn_cancel<DB: Backend>(pool: &Pool<DB>, id: u64) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::debug!(
+            id,
+            "no tokio runtime: the server statement is not cancelled"
+        );
+        return;
+    };
+    let options = pool.connect_options();
+    let guard = crate::cancel::Pending::start();
+    runtime.spawn(async move {
+        let _guard = guard;
+        let result = async {
+            let mut conn = options.connect().await?;
+            DB::cancel_statement(&mut conn, id).await
+        }
+        .await;
+        if let Err(err) = result {
+            tracing::warn!(%err, id, "could not cancel the dropped run's statement on the server");
+        }
+    });
 }

@@ -92,3 +92,18 @@ async fn sections_ending_in_block_and_hash_comments() {
     }
     assert_eq!(history(&db.pool).await, applied(&[]));
 }
+
+/// A dropped run's `SLEEP` is killed on the server.
+#[tokio::test]
+async fn dropped_run_cancels_the_server_statement() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    support::cases::dropped_run_cancels_the_server_statement(
+        &db,
+        "SELECT SLEEP(30)",
+        "information_schema.processlist WHERE db = DATABASE() \
+         AND info LIKE '%SLEEP(30)%' AND id <> CONNECTION_ID()",
+    )
+    .await;
+}

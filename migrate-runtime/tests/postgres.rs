@@ -275,3 +275,18 @@ async fn a_statement_that_refuses_transactions_gets_the_header_hint() {
     assert!(message.contains("migrations/rev2_test.sql"), "{message}");
     assert_eq!(history(&db.pool).await, support::applied(&["rev1"]));
 }
+
+/// A dropped run's `pg_sleep` is cancelled on the server.
+#[tokio::test]
+async fn dropped_run_cancels_the_server_statement() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    support::cases::dropped_run_cancels_the_server_statement(
+        &db,
+        "SELECT pg_sleep(30)",
+        "pg_stat_activity WHERE datname = current_database() \
+         AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+    )
+    .await;
+}

@@ -101,6 +101,24 @@ pub trait Backend: sqlx::Database {
         let _ = conn;
         async { Ok(None) }
     }
+
+    /// The server's id of this connection's session (PostgreSQL's backend
+    /// pid, MySQL's connection id), read once the lock is taken so that a
+    /// dropped run can cancel its statement; `None` where the statement
+    /// runs in-process and ends with the connection (SQLite).
+    fn server_session_id(
+        conn: &mut Self::Connection,
+    ) -> impl Future<Output = Result<Option<u64>, sqlx::Error>> + Send;
+
+    /// Cancels the statement running in session `id`, from `conn`, a
+    /// second connection (closing the first one's socket alone leaves the
+    /// server running the statement to its end and committing it), then
+    /// waits a little for that session to end: its transaction rolled back,
+    /// its lock released.
+    fn cancel_statement(
+        conn: &mut Self::Connection,
+        id: u64,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 /// A row whose foreign key names no parent row.
@@ -168,6 +186,31 @@ where
         checksum: row.try_get(1)?,
         state: row.try_get(2)?,
     })
+}
+
+/// Polls `count_sql` (the number of server sessions with the cancelled
+/// id, as text) until it says 0, for up to two seconds.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn wait_until_gone<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    count_sql: &str,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Executor;
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        let row = (&mut *conn).fetch_one(sqlx::raw_sql(count_sql)).await?;
+        let sessions: String = sqlx::Row::try_get(&row, 0)?;
+        if sessions == "0" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 /// Waiting between attempts to take a lock: backs off from 5 ms to 200 ms,

@@ -79,6 +79,25 @@ impl Backend for MySql {
         let sql = format!("SELECT RELEASE_LOCK({})", lock_name(table));
         (&mut *conn).execute(sqlx::raw_sql(&sql)).await.map(drop)
     }
+
+    async fn server_session_id(conn: &mut MySqlConnection) -> Result<Option<u64>, sqlx::Error> {
+        let row = (&mut *conn)
+            .fetch_one(sqlx::raw_sql("SELECT CAST(CONNECTION_ID() AS CHAR)"))
+            .await?;
+        let id: String = sqlx::Row::try_get(&row, 0)?;
+        Ok(id.parse().ok())
+    }
+
+    async fn cancel_statement(conn: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Error> {
+        // KILL QUERY ends the statement, not the session: the open
+        // transaction is then rolled back when the dropped connection closes.
+        let sql = format!("KILL QUERY {id}");
+        (&mut *conn).execute(sqlx::raw_sql(&sql)).await?;
+        let gone = format!(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE id = {id}"
+        );
+        super::wait_until_gone::<MySql>(conn, &gone).await
+    }
 }
 
 /// Lock names are server-wide: qualify with the database. At most 64

@@ -78,6 +78,23 @@ impl Backend for Postgres {
         let sql = format!("SELECT pg_advisory_unlock({})", lock_key(table));
         (&mut *conn).execute(sqlx::raw_sql(&sql)).await.map(drop)
     }
+
+    async fn server_session_id(conn: &mut PgConnection) -> Result<Option<u64>, sqlx::Error> {
+        let row = (&mut *conn)
+            .fetch_one(sqlx::raw_sql("SELECT pg_backend_pid()::text"))
+            .await?;
+        let pid: String = sqlx::Row::try_get(&row, 0)?;
+        Ok(pid.parse().ok())
+    }
+
+    async fn cancel_statement(conn: &mut PgConnection, id: u64) -> Result<(), sqlx::Error> {
+        // The server aborts the statement and rolls its transaction back;
+        // the session itself ends when the dropped connection closes.
+        let sql = format!("SELECT pg_cancel_backend({id})");
+        (&mut *conn).execute(sqlx::raw_sql(&sql)).await?;
+        let gone = format!("SELECT count(*)::text FROM pg_stat_activity WHERE pid = {id}");
+        super::wait_until_gone::<Postgres>(conn, &gone).await
+    }
 }
 
 /// The advisory lock key: FNV-1a of the table name, so that runners sharing

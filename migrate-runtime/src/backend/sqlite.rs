@@ -96,6 +96,17 @@ impl Backend for Sqlite {
             other => other,
         }
     }
+
+    async fn server_session_id(_: &mut SqliteConnection) -> Result<Option<u64>, sqlx::Error> {
+        // In-process: sqlx's worker thread finishes the statement it is in,
+        // then closing the dropped connection rolls back the uncommitted
+        // write transaction. There is no server session to cancel.
+        Ok(None)
+    }
+
+    async fn cancel_statement(_: &mut SqliteConnection, _: u64) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 /// The packed history value (one row, `NULL` for an empty table).

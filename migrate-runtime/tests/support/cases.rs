@@ -1189,3 +1189,60 @@ pub async fn comment_like_line_inside_a_string_is_sent<DB: TestDb>(db: &TestData
     let kept = "notes WHERE v LIKE 'first line%' AND v LIKE '%-- second line'";
     assert_eq!(count(pool, kept).await, 1, "the string arrived whole");
 }
+
+/// A run dropped by an application timeout while the server runs a long
+/// statement: the statement is cancelled on the server (not left running
+/// to commit), the revision rolled back, the lock free. `sleep` runs for
+/// 30 s; `sleeping` counts the other sessions still running it.
+pub async fn dropped_run_cancels_the_server_statement<DB: TestDb>(
+    db: &TestDatabase<DB>,
+    sleep: &str,
+    sleeping: &str,
+) {
+    let slow = rev(
+        "rev2",
+        "rev1",
+        &format!("INSERT INTO t1 VALUES (1);\n{sleep};"),
+        "DELETE FROM t1",
+    );
+    let first = rev("rev1", "", "CREATE TABLE t1 (a INTEGER)", "DROP TABLE t1");
+    ok(runner(vec![first.clone()]).run(&db.pool).await, "rev1");
+    let runner = runner(vec![first.clone(), slow]);
+    let pool = db.pool_with(1).await;
+    let dropped = tokio::time::timeout(Duration::from_millis(1500), runner.run(&pool)).await;
+    assert!(
+        dropped.is_err(),
+        "the run should still be sleeping: {dropped:?}"
+    );
+    let started = Instant::now();
+    assert!(migrate_runtime::cancellations(Duration::from_secs(5)).await);
+    assert_eq!(
+        count(&db.pool, sleeping).await,
+        0,
+        "the server still runs `{sleep}`"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        count(&db.pool, "t1").await,
+        0,
+        "the interrupted revision was kept"
+    );
+    // The lock is free: a run needing it proceeds at once.
+    let next = runner_with_lock_timeout(
+        vec![first, creates("rev3", "rev1", "t3")],
+        Duration::from_secs(1),
+    );
+    ok(next.run(&db.pool).await, "the next run");
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev3"]));
+}
+
+fn runner_with_lock_timeout(
+    revisions: Vec<migrate_runtime::Revision>,
+    timeout: Duration,
+) -> Runner {
+    runner(revisions).with_lock_timeout(timeout)
+}
