@@ -394,7 +394,7 @@ impl Dialect {
                 }
                 b'/' if next == Some(b'*') => {
                     let hint = matches!(bytes.get(i + 2), Some(b'!' | b'+'));
-                    i = self.comment_end(bytes, i);
+                    i = crate::statements::block_comment_end(bytes, i, self == Dialect::Postgres);
                     self == Dialect::MySql && hint
                 }
                 quote @ (b'\'' | b'"' | b'`') => {
@@ -416,28 +416,6 @@ impl Dialect {
             }
         }
         end
-    }
-
-    /// Past a `/* */` comment starting at `open`.
-    fn comment_end(self, bytes: &[u8], open: usize) -> usize {
-        let nests = self == Dialect::Postgres;
-        let mut depth = 0usize;
-        let mut i = open;
-        while i < bytes.len() {
-            if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') && (nests || depth == 0) {
-                depth += 1;
-                i += 2;
-            } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return i;
-                }
-            } else {
-                i += 1;
-            }
-        }
-        bytes.len()
     }
 
     /// Past a quoted run starting at `open`: a doubled quote stays inside,

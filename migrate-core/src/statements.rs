@@ -32,7 +32,7 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
             continue;
         }
         if byte == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = skip_block_comment(bytes, i);
+            i = block_comment_end(bytes, i, true);
             continue;
         }
         let last_word = previous_word.take();
@@ -113,13 +113,14 @@ fn skip_quoted(bytes: &[u8], open: usize, quote: u8, backslash_escapes: bool) ->
     bytes.len()
 }
 
-/// Past a `/* ... */` comment starting at `open`; comments nest, as in
-/// PostgreSQL, so `/* a /* b */ c */` is one comment.
-fn skip_block_comment(bytes: &[u8], open: usize) -> usize {
+/// Past a `/* ... */` comment starting at `open`. With `nests` (as in
+/// PostgreSQL) `/* a /* b */ c */` is one comment; without it (MySQL,
+/// SQLite) the first `*/` ends it.
+pub(crate) fn block_comment_end(bytes: &[u8], open: usize, nests: bool) -> usize {
     let mut depth = 0usize;
     let mut i = open;
     while i < bytes.len() {
-        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') && (nests || depth == 0) {
             depth += 1;
             i += 2;
         } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
