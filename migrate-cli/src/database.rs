@@ -182,6 +182,13 @@ fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {
         .acquire_timeout(CONNECT_TIMEOUT)
 }
 
+/// A new pool of one connection made with `pool`'s options, for reading
+/// the history after an interruption: `pool`'s own connection may still
+/// be closing (SQLite's waits for the interrupted statement to end).
+pub fn fresh_pool<DB: sqlx::Database>(pool: &Pool<DB>) -> Pool<DB> {
+    pool_options::<DB>().connect_lazy_with((*pool.connect_options()).clone())
+}
+
 /// Connects to PostgreSQL or MySQL; the error is one line.
 pub async fn connect<DB: sqlx::Database>(url: &DatabaseUrl) -> CliResult<Pool<DB>> {
     let options = <DB::Connection as Connection>::Options::from_str(&url.sqlx_url())
@@ -264,7 +271,8 @@ fn connect_error(url: &DatabaseUrl, err: &sqlx::Error, sqlite_file: Option<&Path
 
 /// Runs `$body` with `$pool` bound to a pool of the backend `$url` names;
 /// `$body` is usually a call of a function generic over
-/// `DB: migrate_runtime::Backend`. The pool is closed afterwards.
+/// `DB: migrate_runtime::Backend`. The pool is closed afterwards, unless
+/// the command was interrupted.
 #[macro_export]
 macro_rules! with_pool {
     ($url:expr, $access:expr, |$pool:ident| $body:expr) => {{
@@ -273,19 +281,25 @@ macro_rules! with_pool {
             migrate_core::Dialect::Sqlite => {
                 let $pool = $crate::database::connect_sqlite(url, $access).await?;
                 let result = $body;
-                $pool.close().await;
+                if !$crate::interrupt::was_interrupted(&result) {
+                    $pool.close().await;
+                }
                 result
             }
             migrate_core::Dialect::Postgres => {
                 let $pool = $crate::database::connect::<sqlx::Postgres>(url).await?;
                 let result = $body;
-                $pool.close().await;
+                if !$crate::interrupt::was_interrupted(&result) {
+                    $pool.close().await;
+                }
                 result
             }
             migrate_core::Dialect::MySql => {
                 let $pool = $crate::database::connect::<sqlx::MySql>(url).await?;
                 let result = $body;
-                $pool.close().await;
+                if !$crate::interrupt::was_interrupted(&result) {
+                    $pool.close().await;
+                }
                 result
             }
         }

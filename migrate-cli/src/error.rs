@@ -17,6 +17,10 @@ pub enum Exit {
     Database = 3,
     /// The database's history does not match the migrations.
     History = 4,
+    /// Ctrl-C (SIGINT): 128 + 2, as a shell reports it.
+    Interrupted = 130,
+    /// SIGTERM: 128 + 15.
+    Terminated = 143,
 }
 
 /// A failure: one or more `error:` lines, optional `hint:` lines, and an

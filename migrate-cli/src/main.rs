@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod database;
 mod error;
+mod interrupt;
 mod naming;
 mod output;
 mod progress;
@@ -22,6 +23,7 @@ use crate::args::{Cli, Command};
 use crate::commands::{inspect, revision, upgrade, Context};
 use crate::config::Config;
 use crate::error::{CliError, CliResult, Exit};
+use crate::interrupt::Interrupts;
 use crate::output::Output;
 
 fn main() -> ExitCode {
@@ -55,7 +57,6 @@ fn run(cli: Cli, out: Output) -> CliResult {
         );
     }
     let config = Config::load(cli.config.as_deref(), cli.database_url.as_deref())?;
-    let ctx = Context { config, out };
     // One thread is plenty: the CLI runs one operation at a time, and the
     // progress subscriber is installed for the current thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -67,22 +68,48 @@ fn run(cli: Cli, out: Output) -> CliResult {
                 format!("cannot start the async runtime: {err}"),
             )
         })?;
-    runtime.block_on(async {
-        match &cli.command {
-            Command::Init(_) => unreachable!("handled above"),
-            Command::Revision(args) => revision::revision(&ctx, args),
-            Command::Merge(args) => revision::merge(&ctx, args),
-            Command::Upgrade(args) => upgrade::upgrade(&ctx, args).await,
-            Command::Downgrade(args) => upgrade::downgrade(&ctx, args).await,
-            Command::Stamp(args) => upgrade::stamp(&ctx, args).await,
-            Command::Current(args) => inspect::current(&ctx, args).await,
-            Command::History(args) => inspect::history(&ctx, args).await,
-            Command::Heads(args) => inspect::heads(&ctx, args),
-            Command::Branches(args) => inspect::branches(&ctx, args),
-            Command::Show(args) => inspect::show(&ctx, args),
-            Command::Status(args) => inspect::status(&ctx, args).await,
-            Command::Check(args) => inspect::check(&ctx, args).await,
-            Command::Repair => inspect::repair(&ctx).await,
-        }
-    })
+    let result = runtime.block_on(async {
+        let interrupts = Interrupts::listen(out);
+        let ctx = Context {
+            config,
+            out,
+            interrupts: interrupts.clone(),
+        };
+        let hint = match &cli.command {
+            Command::Current(_)
+            | Command::History(_)
+            | Command::Heads(_)
+            | Command::Branches(_)
+            | Command::Show(_)
+            | Command::Status(_)
+            | Command::Check(_) => Some("this command only reads: nothing was changed"),
+            _ => Some("`migrate status` shows what is applied"),
+        };
+        let command = async {
+            match &cli.command {
+                Command::Init(_) => unreachable!("handled above"),
+                Command::Revision(args) => revision::revision(&ctx, args),
+                Command::Merge(args) => revision::merge(&ctx, args),
+                Command::Upgrade(args) => upgrade::upgrade(&ctx, args).await,
+                Command::Downgrade(args) => upgrade::downgrade(&ctx, args).await,
+                Command::Stamp(args) => upgrade::stamp(&ctx, args).await,
+                Command::Current(args) => inspect::current(&ctx, args).await,
+                Command::History(args) => inspect::history(&ctx, args).await,
+                Command::Heads(args) => inspect::heads(&ctx, args),
+                Command::Branches(args) => inspect::branches(&ctx, args),
+                Command::Show(args) => inspect::show(&ctx, args),
+                Command::Status(args) => inspect::status(&ctx, args).await,
+                Command::Check(args) => inspect::check(&ctx, args).await,
+                Command::Repair => inspect::repair(&ctx).await,
+            }
+        };
+        interrupts.guard(out, hint, command).await
+    });
+    if interrupt::was_interrupted(&result) {
+        // An interrupted SQLite statement still runs in sqlx's worker
+        // thread: nothing of it is committed, and the exit must not wait
+        // for it.
+        runtime.shutdown_background();
+    }
+    result
 }

@@ -20,7 +20,7 @@ type OnStep = Box<dyn Fn(&str, u64) + Send + Sync>;
 /// A `tracing` subscriber that sees only the runtime's events.
 pub struct Progress {
     on_step: OnStep,
-    seen: Mutex<Vec<String>>,
+    seen: Mutex<Vec<(String, u64)>>,
     warnings: Mutex<Vec<String>>,
 }
 
@@ -36,6 +36,12 @@ impl Progress {
 
     /// The revisions already shown.
     pub fn seen(&self) -> Vec<String> {
+        self.finished().into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// The revisions the run finished, with their elapsed milliseconds, in
+    /// order (committed or not: see the caller's `commit_at_end`).
+    pub fn finished(&self) -> Vec<(String, u64)> {
         self.seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
@@ -104,7 +110,7 @@ impl Subscriber for Progress {
         if let (Some(revision), Some(ms)) = (fields.revision, fields.elapsed_ms) {
             (self.on_step)(&revision, ms);
             if let Ok(mut seen) = self.seen.lock() {
-                seen.push(revision);
+                seen.push((revision, ms));
             }
         }
     }

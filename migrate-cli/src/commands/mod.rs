@@ -5,6 +5,7 @@
 //! What they share is here: loading the directory and building a runner.
 
 pub mod inspect;
+pub mod interrupted;
 pub mod revision;
 pub mod upgrade;
 
@@ -17,6 +18,7 @@ use migrate_runtime::Runner;
 
 use crate::config::Config;
 use crate::error::{CliError, CliResult};
+use crate::interrupt::Interrupts;
 use crate::output::Output;
 
 /// What every command gets: the settings and the output.
@@ -26,6 +28,8 @@ pub struct Context {
     pub config: Config,
     /// Where and how to print.
     pub out: Output,
+    /// Ctrl-C and SIGTERM, for the verbs that report an interruption.
+    pub interrupts: Interrupts,
 }
 
 impl Context {

@@ -18,9 +18,11 @@ use migrate_runtime::{Backend, RevisionState, Runner, TransactionMode};
 use sqlx::Pool;
 
 use crate::args::{DialectArg, DowngradeArgs, StampArgs, UpgradeArgs};
+use crate::commands::interrupted::{self, InterruptedRun};
 use crate::commands::{is_head, no_database_for, start_state, Bound, Bounds, Context};
 use crate::database::Access;
 use crate::error::{CliError, CliResult};
+use crate::interrupt;
 use crate::output::{self, render_row, Cell, Output, Paint, Table};
 use crate::progress::Progress;
 use crate::with_pool;
@@ -103,13 +105,10 @@ async fn apply<DB: Backend>(
     // When the history is not one a run accepts, the runner refuses with
     // its own message: no plan is shown then, the run below reports the
     // refusal.
-    let applied = runner
-        .applied_revisions(pool)
-        .await
-        .ok()
-        .map(|ids| graph.set_of(ids.iter().map(String::as_str)).0);
-    let planned: Option<Plan<'_>> = match applied {
-        Some(applied) => {
+    let before = runner.applied_revisions(pool).await.ok();
+    let planned: Option<Plan<'_>> = match &before {
+        Some(ids) => {
+            let applied = graph.set_of(ids.iter().map(String::as_str)).0;
             let parsed = Target::parse(target)?;
             Some(match direction {
                 Direction::Upgrade => plan_upgrade(&graph, &applied, &parsed)?,
@@ -191,16 +190,44 @@ async fn apply<DB: Backend>(
         }
     }));
     let dispatch = tracing::Dispatch::new(Arc::clone(&progress));
-    let result = {
+    let outcome = {
         let _guard = tracing::dispatcher::set_default(&dispatch);
-        match direction {
-            Direction::Upgrade => runner.upgrade(pool, target).await,
-            Direction::Downgrade => runner.downgrade(pool, target).await,
+        let run = async {
+            match direction {
+                Direction::Upgrade => runner.upgrade(pool, target).await,
+                Direction::Downgrade => runner.downgrade(pool, target).await,
+            }
+        };
+        let outcome = tokio::select! {
+            result = run => Ok(result),
+            signal = ctx.interrupts.claim() => Err(signal),
+        };
+        if outcome.is_err() {
+            // The run is dropped: its cancellation's warnings, if any,
+            // are the runtime's, for the subscriber to collect.
+            interrupt::settle(out).await;
         }
+        outcome
     };
     for warning in progress.warnings() {
         out.warning(&warning);
     }
+    let result = match outcome {
+        Ok(result) => result,
+        Err(signal) => {
+            let after = interrupted::reread(runner, pool).await;
+            let seen = progress.seen();
+            let interrupted = InterruptedRun {
+                signal,
+                direction,
+                planned: planned.as_ref().map_or(&[], |plan| plan.steps.as_slice()),
+                before: before.as_deref().unwrap_or_default(),
+                finished: progress.finished(),
+            };
+            let printed = |id: &str| !commit_at_end && seen.iter().any(|s| s == id);
+            return Err(interrupted.report(&out, &graph, after, printed, line));
+        }
+    };
     let seen = progress.seen();
     if result.is_err()
         && commit_at_end
@@ -266,17 +293,42 @@ async fn stamp_on<DB: Backend>(
     let out = ctx.out;
     let before_status = runner.status(pool).await?;
     let before = before_status.applied();
+    let stamping = async {
+        if args.purge {
+            runner.stamp_purge(pool, &args.target).await
+        } else {
+            runner.stamp(pool, &args.target).await
+        }
+    };
+    let outcome = tokio::select! {
+        result = stamping => Ok(result),
+        signal = ctx.interrupts.claim() => Err(signal),
+    };
+    match outcome {
+        Ok(result) => {
+            result?;
+        }
+        Err(signal) => {
+            interrupt::settle(out).await;
+            let after = interrupted::reread(runner, pool).await;
+            let graph = runner.graph()?;
+            return Err(interrupted::stamp_report(
+                signal,
+                &out,
+                &graph,
+                &before_status,
+                after,
+            ));
+        }
+    }
     if args.purge {
-        // Every row goes, known or not, and the target is recorded: one
+        // Every row went, known or not, and the target was recorded: one
         // batch under the lock.
-        runner.stamp_purge(pool, &args.target).await?;
         out.info(&format!(
             "{} the history table {}",
             out.paint(Paint::YELLOW, "emptied"),
             ctx.config.history_table
         ));
-    } else {
-        runner.stamp(pool, &args.target).await?;
     }
     let after_status = runner.status(pool).await?;
     let after = after_status.applied();
