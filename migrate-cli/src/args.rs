@@ -27,7 +27,13 @@ Exit codes:
   3  database error: unreachable, a statement failed, the lock timed out
   4  the database's history does not match the migrations (a changed applied
      file, an applied revision this directory does not know, a revision left
-     half-applied): nothing ran; look before you run again";
+     half-applied): nothing ran; look before you run again
+  130 interrupted by Ctrl-C (SIGINT); 143 by SIGTERM
+
+Ctrl-C or SIGTERM during a command cancels its statement on the server and
+waits (up to a few seconds) for the rollback and the lock's release, then
+says what was kept and what became of the interrupted revision. A second
+Ctrl-C exits at once, without waiting.";
 
 /// Alembic-style migrations for Rust applications: create revision files,
 /// apply them, inspect a database, or print the SQL for a DBA.

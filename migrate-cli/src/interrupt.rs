@@ -99,7 +99,7 @@ impl Interrupts {
                 &CliError::new(
                     second.exit(),
                     format!(
-                        "{} again: exiting at once, without waiting for the server",
+                        "{} again: exiting at once, without waiting for the server to cancel the statement",
                         second.interrupted()
                     ),
                 )

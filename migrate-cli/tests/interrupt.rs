@@ -157,10 +157,7 @@ fn sleeping(db: &TestDb) -> usize {
 /// so that a lock left behind fails the next run at once.
 fn slow_project(db: &TestDb, slow_header: &[&str]) -> (Project, std::path::PathBuf) {
     let project = Project::new(Some(db));
-    let toml = project.path().join("migrate.toml");
-    let mut text = std::fs::read_to_string(&toml).unwrap();
-    text.push_str("lock_timeout = 2\n");
-    std::fs::write(&toml, text).unwrap();
+    append_to_config(&project, "lock_timeout = 2\n");
     let first = project.revision("create kept", &["--rev-id", FIRST]);
     fill(
         &first,
@@ -398,6 +395,153 @@ fn ctrl_c_on_sqlite_exits_130_and_keeps_nothing_of_the_run() {
     fill(&endless, "SELECT 1;", None, &[]);
     project.ok(&["upgrade"]);
     assert_eq!(db.history().len(), 3);
+}
+
+/// PostgreSQL only, when configured.
+fn postgres(test: &str) -> Option<TestDb> {
+    servers(test)
+        .contains(&Kind::Postgres)
+        .then(|| TestDb::new(Kind::Postgres, "sig"))
+}
+
+fn append_to_config(project: &Project, line: &str) {
+    let toml = project.path().join("migrate.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(line);
+    std::fs::write(&toml, text).unwrap();
+}
+
+/// In single-transaction mode the run commits once, at its end: the
+/// revision that had finished is rolled back with the interrupted one,
+/// and the message says so.
+#[test]
+fn ctrl_c_in_single_transaction_mode_keeps_nothing_of_the_run() {
+    let Some(db) = postgres("ctrl_c_in_single_transaction_mode_keeps_nothing_of_the_run") else {
+        return;
+    };
+    let (project, slow) = slow_project(&db, &[]);
+    append_to_config(&project, "transaction_mode = \"single\"\n");
+    let (code, stdout, stderr) = interrupted_upgrade(&db, &project, Signal::SIGINT);
+    assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "before `{SLOW}` (migrations/{SLOW}_slow_insert.sql) finished: it was rolled back and \
+             nothing of it was kept; `{FIRST}` had finished but was rolled back with it"
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("applied  "), "{stdout}");
+    assert!(stdout.contains("the database is at base"), "{stdout}");
+    assert_eq!(db.history(), Vec::<String>::new());
+    assert_eq!(
+        sleeping(&db),
+        0,
+        "the server still runs the interrupted sleep"
+    );
+    fill(&slow, "SELECT 1;", None, &[]);
+    project.ok(&["upgrade"]);
+    assert_eq!(db.history().len(), 2);
+}
+
+/// A downgrade interrupted in its down section: rolled back, the revision
+/// stays applied.
+#[test]
+fn ctrl_c_during_a_downgrade_keeps_the_revision_applied() {
+    let Some(db) = postgres("ctrl_c_during_a_downgrade_keeps_the_revision_applied") else {
+        return;
+    };
+    let (project, slow) = slow_project(&db, &[]);
+    fill(
+        &slow,
+        "INSERT INTO kept VALUES (1);",
+        Some("DELETE FROM kept;\nSELECT pg_sleep(30);"),
+        &[],
+    );
+    project.ok(&["upgrade"]);
+    let mut running = Running::start(&project, &["downgrade", FIRST]);
+    wait_until("the server runs the sleep", &mut running, || {
+        sleeping(&db) == 1
+    });
+    running.signal(Signal::SIGINT);
+    let (code, stdout, stderr, took) = running.finish(EXIT_WITHIN);
+    assert!(
+        took < EXIT_WITHIN,
+        "no exit within {EXIT_WITHIN:?}: {stderr}"
+    );
+    assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: interrupted by Ctrl-C (SIGINT) before the downgrade of `{SLOW}` \
+             (migrations/{SLOW}_slow_insert.sql) finished: it was rolled back, so `{SLOW}` stays applied"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("the database is at {SLOW}")),
+        "{stdout}"
+    );
+    assert_eq!(db.history().len(), 2);
+    assert_eq!(db.client("SELECT COUNT(*) FROM kept;").trim(), "1");
+    assert_eq!(
+        sleeping(&db),
+        0,
+        "the server still runs the interrupted sleep"
+    );
+}
+
+/// A second Ctrl-C does not wait for the server: the CLI says so and
+/// exits at once.
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let Some(db) = postgres("a_second_ctrl_c_exits_at_once") else {
+        return;
+    };
+    let (project, _) = slow_project(&db, &[]);
+    let mut running = Running::start(&project, &["upgrade"]);
+    wait_until("the server runs the sleep", &mut running, || {
+        sleeping(&db) == 1
+    });
+    // The first signal starts the cancellation, which takes a new
+    // connection to the server: far longer than the next signals take to
+    // arrive. (A signal sent before the last was handled may merge with it.)
+    running.signal(Signal::SIGINT);
+    let started = Instant::now();
+    while running.still_running() && started.elapsed() < EXIT_WITHIN {
+        let _ = kill(
+            Pid::from_raw(i32::try_from(running.child.id()).unwrap()),
+            Signal::SIGINT,
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let (code, stdout, stderr, _) = running.finish(EXIT_WITHIN);
+    assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains(
+            "error: interrupted by Ctrl-C (SIGINT) again: exiting at once, without waiting for the server"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Any command, at any await: here `migrate current` connecting to a
+/// server that never answers (the connection attempt alone would wait 10 s).
+#[test]
+fn ctrl_c_while_connecting_exits_130_at_once() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("postgres://nobody@{}/nothing", silent.local_addr().unwrap());
+    let project = Project::new(None);
+    let mut running = Running::start(&project, &["current", "--database-url", &url]);
+    // Long enough for the handlers to be installed and the connection sent.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(running.still_running());
+    running.signal(Signal::SIGINT);
+    let (code, stdout, stderr, took) = running.finish(EXIT_WITHIN);
+    assert!(took < Duration::from_secs(5), "took {took:?}: {stderr}");
+    assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        stderr,
+        "error: interrupted by Ctrl-C (SIGINT)\nhint: this command only reads: nothing was changed\n"
+    );
 }
 
 /// PostgreSQL and MariaDB, when configured.
