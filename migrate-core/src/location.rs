@@ -114,6 +114,19 @@ impl<'a> SectionSource<'a> {
         Some(self.location(span.start, span.start + offset))
     }
 
+    /// Where the section failed when sent on its own: after `completed`
+    /// statements succeeded, at the database's 1-based character
+    /// `position` in the failed statement where it reports one (PostgreSQL,
+    /// which is sent such a section one statement at a time).
+    pub fn locate(&self, completed: usize, position: Option<usize>) -> Option<SourceLocation> {
+        match position {
+            Some(position) => self
+                .position_in_statement(completed, position)
+                .or_else(|| self.statement(completed)),
+            None => self.statement(completed),
+        }
+    }
+
     /// The statement holding byte `offset` of the section (or ending just
     /// before it, for an error at the `;` after it), pointed at `offset`.
     pub fn at_offset(&self, offset: usize) -> Option<SourceLocation> {
