@@ -107,8 +107,9 @@ pub enum Error {
         /// Where in the file the failed statement is, when the database's
         /// answer tells (a position, or how many statements succeeded
         /// first); `None` when the failure is outside the file's SQL (the
-        /// history row, the commit).
-        location: Option<SourceLocation>,
+        /// history row, the commit). Boxed, so that every `Result` of this
+        /// error stays small.
+        location: Option<Box<SourceLocation>>,
         /// What was left behind.
         aftermath: Aftermath,
     },
@@ -170,14 +171,14 @@ impl std::fmt::Debug for Error {
 /// the database's answer tells.
 pub(crate) struct StepFailure {
     pub error: Error,
-    pub location: Option<SourceLocation>,
+    pub location: Option<Box<SourceLocation>>,
 }
 
 impl StepFailure {
     pub fn at(location: Option<SourceLocation>, failure: crate::backend::BatchFailure) -> Self {
         StepFailure {
             error: failure.source.into(),
-            location,
+            location: location.map(Box::new),
         }
     }
 }
@@ -254,7 +255,7 @@ fn transaction_hint(source: &sqlx::Error) -> &'static str {
 }
 
 /// `:14`, the line after the file name.
-fn at_line(location: &Option<SourceLocation>) -> String {
+fn at_line(location: &Option<Box<SourceLocation>>) -> String {
     location
         .as_ref()
         .map(|location| format!(":{}", location.line))
@@ -262,7 +263,7 @@ fn at_line(location: &Option<SourceLocation>) -> String {
 }
 
 /// The failed statement's lines, under the message.
-fn quote(location: &Option<SourceLocation>) -> String {
+fn quote(location: &Option<Box<SourceLocation>>) -> String {
     location
         .as_ref()
         .map(|location| format!("\n{}", location.quote()))

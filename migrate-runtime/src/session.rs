@@ -373,6 +373,7 @@ impl<DB: Backend> Session<DB> {
     }
 }
 
+/// The way a step runs.
 fn direction(upgrade: bool) -> Direction {
     if upgrade {
         Direction::Upgrade
