@@ -31,6 +31,9 @@ pub struct CliError {
     pub exit: Exit,
     /// One message per line, each printed as `error: ...`.
     pub errors: Vec<String>,
+    /// Lines of a migration file, printed as they are under the errors
+    /// (`  14 | ALTER TABLE ...`).
+    pub quote: Vec<String>,
     /// What to do next, each printed as `hint: ...`.
     pub hints: Vec<String>,
 }
@@ -44,6 +47,7 @@ impl CliError {
         CliError {
             exit,
             errors: vec![one_line(&message.into())],
+            quote: Vec::new(),
             hints: Vec::new(),
         }
     }
@@ -75,6 +79,7 @@ impl From<Vec<LoadError>> for CliError {
         CliError {
             exit: Exit::Usage,
             errors: errors.iter().map(|e| one_line(&e.to_string())).collect(),
+            quote: Vec::new(),
             hints: Vec::new(),
         }
     }
@@ -109,6 +114,19 @@ impl From<migrate_runtime::Error> for CliError {
             | E::HalfApplied { .. }
             | E::InconsistentHistory { .. } => CliError::new(Exit::History, err.to_string()),
             E::Database(source) => database_error(&source),
+            E::RevisionFailed {
+                location: Some(ref location),
+                ..
+            } => {
+                // The message ends with the quoted lines: they go under the
+                // one error line as they are, not joined into it.
+                let quote = location.quote();
+                let message = err.to_string();
+                let summary = message.strip_suffix(&quote).unwrap_or(&message);
+                let mut error = CliError::new(Exit::Database, summary);
+                error.quote = quote.lines().map(str::to_string).collect();
+                error
+            }
             other => CliError::new(Exit::Database, other.to_string()),
         }
     }

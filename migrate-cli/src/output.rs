@@ -139,6 +139,9 @@ impl Output {
                 paint_if(self.err_color, Paint::BOLD_RED, "error")
             );
         }
+        for line in &err.quote {
+            let _ = writeln!(stderr, "{line}");
+        }
         for hint in &err.hints {
             let _ = writeln!(
                 stderr,

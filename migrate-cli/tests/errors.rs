@@ -479,8 +479,27 @@ fn a_failing_revision_keeps_the_progress_before_it_on(kind: Kind) {
     // The first revision's line was printed while the run went on.
     assert!(stdout.contains("applied  a00000000001  good"), "{stdout}");
     assert!(!stdout.contains("b00000000001"), "{stdout}");
+    // The error names the file's line of the failed statement, and quotes
+    // it on the line under it.
+    let text = std::fs::read_to_string(&bad).unwrap();
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("CREATE TABLE t"))
+        .unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("error: "))
+        .expect("an error line");
     assert!(
-        stderr.contains("revision `b00000000001` (migrations/b00000000001_bad.sql) failed"),
+        lines[at].starts_with(&format!(
+            "error: revision `b00000000001` (migrations/b00000000001_bad.sql:{line}) failed: "
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines.get(at + 1).copied(),
+        Some(format!("  {line} | CREATE TABLE t (id INTEGER);").as_str()),
         "{stderr}"
     );
     assert_eq!(error_lines(&stderr), 1, "{stderr}");

@@ -3,6 +3,8 @@
 //! these texts and the CLI's offline mode prints them, so a script applied
 //! by hand leaves the database as `upgrade` would.
 
+use crate::location::{RevisionBatch, SectionSource};
+use crate::plan::Direction;
 use crate::revision::Revision;
 
 /// A database's SQL dialect.
@@ -194,26 +196,46 @@ impl Dialect {
     /// implicitly, a revision that fails part-way leaves its pending row
     /// behind for the next run to see.
     pub fn upgrade_batch(self, table: &HistoryTable, revision: &Revision, wrap: Wrap) -> String {
-        join_batch(vec![
-            wrap.begin(self),
-            self.insert_pending(table, revision),
-            self.section(&revision.up_sql).to_string(),
-            self.mark_applied(table, revision),
-            wrap.commit(),
-        ])
+        self.revision_batch(table, revision, Direction::Upgrade, wrap)
+            .into_sql()
     }
 
     /// The one batch that reverts a transactional revision: its down SQL and
     /// the removal of its history row, wrapped as `wrap` says.
     pub fn downgrade_batch(self, table: &HistoryTable, revision: &Revision, wrap: Wrap) -> String {
-        join_batch(vec![
-            wrap.begin(self),
-            self.mark_reverting(table, &revision.id),
-            self.section(revision.down_sql.as_deref().unwrap_or_default())
-                .to_string(),
-            self.delete_row(table, &revision.id),
+        self.revision_batch(table, revision, Direction::Downgrade, wrap)
+            .into_sql()
+    }
+
+    /// The batch of [`upgrade_batch`](Self::upgrade_batch) or
+    /// [`downgrade_batch`](Self::downgrade_batch), knowing where the
+    /// revision's own SQL lies in it, so that the runtime can point a
+    /// failure back into the file.
+    pub fn revision_batch<'r>(
+        self,
+        table: &HistoryTable,
+        revision: &'r Revision,
+        direction: Direction,
+        wrap: Wrap,
+    ) -> RevisionBatch<'r> {
+        let section = SectionSource::of(revision, direction, self);
+        let (before, after) = match direction {
+            Direction::Upgrade => (
+                self.insert_pending(table, revision),
+                self.mark_applied(table, revision),
+            ),
+            Direction::Downgrade => (
+                self.mark_reverting(table, &revision.id),
+                self.delete_row(table, &revision.id),
+            ),
+        };
+        let head = join_batch(vec![wrap.begin(self), before]);
+        let tail = join_batch(vec![
+            self.section(section.sql()).to_string(),
+            after,
             wrap.commit(),
-        ])
+        ]);
+        RevisionBatch::new(format!("{head}{tail}"), head.len(), section)
     }
 
     /// The one batch of a stamp: rows removed for `forget`, rows added (as

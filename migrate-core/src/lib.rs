@@ -10,7 +10,8 @@
 //! - [`checksum`]: SHA-256 with line endings normalised;
 //! - [`dialect`]: the SQL sent to each database, shared by the runtime and
 //!   the offline scripts;
-//! - [`statements`]: splitting a section into statements.
+//! - [`statements`]: splitting a section into statements;
+//! - [`location`]: pointing a failed statement back into its file.
 //!
 //! No database and no I/O beyond reading the migration files.
 
@@ -20,6 +21,7 @@ pub mod dialect;
 pub mod error;
 pub mod graph;
 pub mod load;
+pub mod location;
 pub mod parse;
 pub mod plan;
 pub mod revision;
@@ -33,6 +35,7 @@ pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};
 pub use load::{load_dir, load_dir_allowing_multiple_heads, MigrationDir, MAX_FILE_BYTES};
+pub use location::{RevisionBatch, SectionSource, SourceLocation};
 pub use parse::{parse_migration, MAX_MESSAGE_BYTES};
 pub use plan::{plan_downgrade, plan_stamp, plan_upgrade, Direction, Plan, StampPlan};
 pub use revision::{Revision, Text, TextList};

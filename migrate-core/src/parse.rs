@@ -188,13 +188,18 @@ impl<'f> Parser<'f> {
             }
         }
         match (header.id, self.up) {
-            (Some(id), Some((_, up))) if self.errors.is_empty() => Ok(Revision {
+            (Some(id), Some((up_marker, up))) if self.errors.is_empty() => Ok(Revision {
                 id: id.into(),
                 parents: header.revises.into(),
                 depends_on: header.depends_on.into(),
                 branch_labels: header.branch_labels.into(),
                 message: header.message.unwrap_or_default().into(),
                 created: header.created.map(Text::from),
+                up_line: first_sql_line(up_marker, &up),
+                down_line: self
+                    .down
+                    .as_ref()
+                    .map_or(0, |(marker, sql)| first_sql_line(*marker, sql)),
                 up_sql: up.trim().to_string().into(),
                 down_sql: self.down.map(|(_, sql)| sql.trim().to_string().into()),
                 transactional: header.transactional,
@@ -216,6 +221,13 @@ fn near_miss_marker(line: &str) -> Option<String> {
         .collect::<String>()
         .to_ascii_lowercase();
     compact.strip_prefix("--migrate:").map(str::to_string)
+}
+
+/// The file line of a section's first character once trimmed: the line
+/// after its marker, plus the blank lines the trim drops.
+fn first_sql_line(marker_line: usize, sql: &str) -> usize {
+    let leading = sql.len() - sql.trim_start().len();
+    marker_line + 1 + sql[..leading].matches('\n').count()
 }
 
 fn push_line(section: &mut Option<(usize, String)>, line: &str) {

@@ -35,6 +35,12 @@ pub struct Revision {
     /// The SQL of the `-- migrate:down` section; `None` makes the revision
     /// irreversible.
     pub down_sql: Option<Text>,
+    /// The line of the file (1-based) on which `up_sql` starts, so that a
+    /// failed statement can be pointed back into the file.
+    pub up_line: usize,
+    /// The line of the file on which `down_sql` starts; 0 without a down
+    /// section.
+    pub down_line: usize,
     /// `false` when the file says `transaction: false`: the revision runs
     /// outside any transaction.
     pub transactional: bool,

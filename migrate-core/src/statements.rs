@@ -3,20 +3,41 @@
 //! multi-statement query runs as one implicit transaction and
 //! `CREATE INDEX CONCURRENTLY` refuses to run).
 
+use std::ops::Range;
+
+use crate::dialect::Dialect;
+
 /// The statements of `sql`, without their `;`, skipping empty and
 /// comment-only ones. A `;` splits only outside quotes, `"identifiers"`,
 /// `` `identifiers` ``, `E'...'` escape strings, comments (`/* */` nest, as
 /// in PostgreSQL), `$tag$` bodies, parentheses (`CREATE RULE ... DO ALSO
 /// (...; ...)`) and `BEGIN ATOMIC ... END` function bodies.
 pub fn split_statements(sql: &str) -> Vec<&str> {
+    statement_spans(sql, Dialect::Postgres)
+        .into_iter()
+        .map(|span| &sql[span])
+        .collect()
+}
+
+/// Where each statement of `sql` lies, read as `dialect` reads it: the
+/// byte ranges [`split_statements`] returns for PostgreSQL, trimmed, in
+/// order. On MySQL a backslash escapes in strings, `#` starts a comment
+/// and a trigger or procedure body (`BEGIN ... END`) is one statement; on
+/// SQLite a trigger body is one statement and `[name]` is an identifier;
+/// only PostgreSQL nests comments and has `$tag$` bodies and `E'...'`
+/// strings. Counting statements as the server does is what lets a failure
+/// reported as "the statement after the first N" be pointed at its line.
+pub fn statement_spans(sql: &str, dialect: Dialect) -> Vec<Range<usize>> {
+    let postgres = dialect == Dialect::Postgres;
     let bytes = sql.as_bytes();
     let mut statements = Vec::new();
     let mut start = 0;
     // Whether the current statement holds more than whitespace and comments.
     let mut has_code = false;
     let mut parens = 0usize;
-    // Open `BEGIN ATOMIC` bodies plus the `CASE`s inside them: each closes
-    // with an `END`.
+    // Open bodies (`BEGIN ATOMIC` on PostgreSQL, `BEGIN` of a trigger or
+    // procedure elsewhere) plus the `CASE`s inside them: each closes with
+    // an `END`.
     let mut blocks = 0usize;
     // The word just before this token: `ATOMIC` opens a body only after `BEGIN`.
     let mut previous_word: Option<&str> = None;
@@ -27,24 +48,27 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
             i += 1;
             continue;
         }
-        if byte == b'-' && bytes.get(i + 1) == Some(&b'-') {
+        let line_comment = (byte == b'-' && bytes.get(i + 1) == Some(&b'-'))
+            || (byte == b'#' && dialect == Dialect::MySql);
+        if line_comment {
             i = skip_until(bytes, i, b"\n");
             continue;
         }
         if byte == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = block_comment_end(bytes, i, true);
+            i = block_comment_end(bytes, i, postgres);
             continue;
         }
         let last_word = previous_word.take();
         if byte == b';' && parens == 0 && blocks == 0 {
             if has_code {
-                statements.push(sql[start..i].trim());
+                statements.push(trimmed(sql, start..i));
             }
             start = i + 1;
             has_code = false;
             i += 1;
             continue;
         }
+        let first_word = !has_code;
         has_code = true;
         i = match byte {
             b'(' => {
@@ -55,20 +79,38 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
                 parens = parens.saturating_sub(1);
                 i + 1
             }
-            quote @ (b'\'' | b'"' | b'`') => skip_quoted(bytes, i, quote, false),
-            b'$' => skip_dollar_quoted(sql, i),
+            quote @ (b'\'' | b'"') => skip_quoted(bytes, i, quote, dialect == Dialect::MySql),
+            b'`' => skip_quoted(bytes, i, b'`', false),
+            b'[' if dialect == Dialect::Sqlite => skip_until(bytes, i, b"]"),
+            b'$' if postgres => skip_dollar_quoted(sql, i),
             b if b.is_ascii_alphabetic() || b == b'_' => {
                 let end = word_end(bytes, i);
                 let word = &sql[i..end];
-                if bytes.get(end) == Some(&b'\'') && word.eq_ignore_ascii_case("e") {
+                if postgres && bytes.get(end) == Some(&b'\'') && word.eq_ignore_ascii_case("e") {
                     skip_quoted(bytes, end, b'\'', true)
                 } else {
-                    let opens_body = word.eq_ignore_ascii_case("atomic")
-                        && last_word.is_some_and(|w| w.eq_ignore_ascii_case("begin"));
+                    let next = next_word(sql, end);
+                    let opens_body = if postgres {
+                        word.eq_ignore_ascii_case("atomic")
+                            && last_word.is_some_and(|w| w.eq_ignore_ascii_case("begin"))
+                    } else {
+                        // `BEGIN` first in a statement starts a
+                        // transaction, except MariaDB's `BEGIN NOT ATOMIC`
+                        // block.
+                        word.eq_ignore_ascii_case("begin")
+                            && (!first_word || next.eq_ignore_ascii_case("not"))
+                    };
                     let opens_case = blocks > 0 && word.eq_ignore_ascii_case("case");
+                    // `END IF`, `END LOOP`, ... close what no counted
+                    // word opened.
+                    let closes = blocks > 0
+                        && word.eq_ignore_ascii_case("end")
+                        && !["if", "loop", "while", "repeat"]
+                            .iter()
+                            .any(|kind| next.eq_ignore_ascii_case(kind));
                     if opens_body || opens_case {
                         blocks += 1;
-                    } else if blocks > 0 && word.eq_ignore_ascii_case("end") {
+                    } else if closes {
                         blocks -= 1;
                     }
                     previous_word = Some(word);
@@ -79,9 +121,23 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
         };
     }
     if has_code {
-        statements.push(sql[start..].trim());
+        statements.push(trimmed(sql, start..sql.len()));
     }
     statements
+}
+
+/// `span` without the whitespace at its ends.
+fn trimmed(sql: &str, span: Range<usize>) -> Range<usize> {
+    let text = &sql[span.clone()];
+    let start = span.start + (text.len() - text.trim_start().len());
+    start..start + text.trim().len()
+}
+
+/// The word after `from`, past whitespace; empty if something else comes.
+fn next_word(sql: &str, from: usize) -> &str {
+    let rest = sql[from..].trim_start();
+    let at = sql.len() - rest.len();
+    &sql[at..word_end(sql.as_bytes(), at)]
 }
 
 fn word_end(bytes: &[u8], from: usize) -> usize {

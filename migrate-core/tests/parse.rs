@@ -758,3 +758,18 @@ fn revision_ids_are_at_most_64_characters_and_not_target_words() {
         LoadError::InvalidValue { key, .. } if key == "branch_labels"
     ));
 }
+
+#[test]
+fn each_section_knows_the_file_line_its_sql_starts_on() {
+    let text = "-- revision: abc\n-- revises:\n-- message: lines\n\n-- migrate:up\n\n\n  CREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n";
+    for text in [text.to_string(), text.replace('\n', "\r\n")] {
+        let r = parse_ok("migrations/abc_x.sql", &text);
+        assert_eq!((r.up_line, r.down_line), (8, 10), "{text:?}");
+        assert!(r.up_sql.starts_with("CREATE TABLE"));
+    }
+    let no_down = parse_ok(
+        "migrations/abc_x.sql",
+        "-- revision: abc\n-- migrate:up\nSELECT 1;\n",
+    );
+    assert_eq!((no_down.up_line, no_down.down_line), (3, 0));
+}

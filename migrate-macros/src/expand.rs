@@ -118,7 +118,7 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
             }
 
             // Plain fields, so that building one costs rustc no inference;
-            // a struct rather than eleven arguments keeps clippy quiet in
+            // a struct rather than thirteen arguments keeps clippy quiet in
             // the user's crate.
             struct Entry {
                 id: &'static str,
@@ -129,6 +129,8 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
                 created: ::core::option::Option<&'static str>,
                 up_sql: &'static str,
                 down_sql: ::core::option::Option<&'static str>,
+                up_line: usize,
+                down_line: usize,
                 transactional: bool,
                 checksum: [u8; 32],
                 file: &'static str,
@@ -144,6 +146,8 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
                     created: optional(entry.created),
                     up_sql: Cow::Borrowed(entry.up_sql),
                     down_sql: optional(entry.down_sql),
+                    up_line: entry.up_line,
+                    down_line: entry.down_line,
                     transactional: entry.transactional,
                     checksum: entry.checksum,
                     file: Cow::Borrowed(entry.file),
@@ -218,6 +222,8 @@ fn revision(revision: &Revision, lists: &mut Lists) -> TokenStream {
     let created = optional(revision.created.as_deref());
     let up_sql = revision.up_sql.as_ref();
     let down_sql = optional(revision.down_sql.as_deref());
+    let up_line = proc_macro2::Literal::usize_unsuffixed(revision.up_line);
+    let down_line = proc_macro2::Literal::usize_unsuffixed(revision.down_line);
     let transactional = revision.transactional;
     let checksum = proc_macro2::Literal::byte_string(&revision.checksum);
     let file = revision.file.as_ref();
@@ -231,6 +237,8 @@ fn revision(revision: &Revision, lists: &mut Lists) -> TokenStream {
             created: #created,
             up_sql: #up_sql,
             down_sql: #down_sql,
+            up_line: #up_line,
+            down_line: #down_line,
             transactional: #transactional,
             checksum: *#checksum,
             file: #file,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use migrate_core::PlanError;
+use migrate_core::{PlanError, SourceLocation};
 
 /// An error from a [`Runner`](crate::Runner) operation.
 ///
@@ -90,8 +90,13 @@ pub enum Error {
         missing: String,
     },
 
-    /// A revision's SQL failed.
-    #[error("revision `{revision}` ({file}) failed: {source}{}; {aftermath}", transaction_hint(.source))]
+    /// A revision's SQL failed. The message names the file's line where
+    /// the failed statement is known (`migrations/b2b2_x.sql:14`), and
+    /// quotes it on the lines after.
+    #[error(
+        "revision `{revision}` ({file}{}) failed: {source}{}; {aftermath}{}",
+        at_line(.location), transaction_hint(.source), quote(.location)
+    )]
     RevisionFailed {
         /// The revision id.
         revision: String,
@@ -99,6 +104,12 @@ pub enum Error {
         file: String,
         /// The database's error.
         source: sqlx::Error,
+        /// Where in the file the failed statement is, when the database's
+        /// answer tells (a position, or how many statements succeeded
+        /// first); `None` when the failure is outside the file's SQL (the
+        /// history row, the commit). Boxed, so that every `Result` of this
+        /// error stays small.
+        location: Option<Box<SourceLocation>>,
         /// What was left behind.
         aftermath: Aftermath,
     },
@@ -156,6 +167,37 @@ impl std::fmt::Debug for Error {
     }
 }
 
+/// A step's failure, with where in the file the failed statement is when
+/// the database's answer tells.
+pub(crate) struct StepFailure {
+    pub error: Error,
+    pub location: Option<Box<SourceLocation>>,
+}
+
+impl StepFailure {
+    pub fn at(location: Option<SourceLocation>, failure: crate::backend::BatchFailure) -> Self {
+        StepFailure {
+            error: failure.source.into(),
+            location: location.map(Box::new),
+        }
+    }
+}
+
+impl From<Error> for StepFailure {
+    fn from(error: Error) -> Self {
+        StepFailure {
+            error,
+            location: None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StepFailure {
+    fn from(error: sqlx::Error) -> Self {
+        Error::from(error).into()
+    }
+}
+
 /// What a failed revision left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -210,6 +252,22 @@ fn transaction_hint(source: &sqlx::Error) -> &'static str {
     } else {
         ""
     }
+}
+
+/// `:14`, the line after the file name.
+fn at_line(location: &Option<Box<SourceLocation>>) -> String {
+    location
+        .as_ref()
+        .map(|location| format!(":{}", location.line))
+        .unwrap_or_default()
+}
+
+/// The failed statement's lines, under the message.
+fn quote(location: &Option<Box<SourceLocation>>) -> String {
+    location
+        .as_ref()
+        .map(|location| format!("\n{}", location.quote()))
+        .unwrap_or_default()
 }
 
 fn quoted(ids: &[String]) -> String {

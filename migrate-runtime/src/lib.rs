@@ -23,7 +23,7 @@ mod report;
 pub mod runner;
 mod session;
 
-pub use backend::{Backend, ForeignKeyViolation};
+pub use backend::{Backend, BatchFailure, ForeignKeyViolation};
 pub use cancel::cancellations;
 pub use error::{Aftermath, Error};
 pub use history::HistoryRow;

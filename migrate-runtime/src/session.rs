@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use sqlx::pool::PoolConnection;
 use sqlx::{ConnectOptions, Pool};
 
-use migrate_core::{Dialect, HistoryTable, Revision, Wrap};
+use migrate_core::{
+    Dialect, Direction, HistoryTable, Revision, RevisionBatch, SectionSource, Wrap,
+};
 
 use crate::backend::{Backend, ForeignKeyViolation};
-use crate::error::{Aftermath, Error};
+use crate::error::{Aftermath, Error, StepFailure};
 use crate::history::HistoryRow;
 use crate::report::StepReport;
 
@@ -199,12 +201,11 @@ impl<DB: Backend> Session<DB> {
             if single_transaction {
                 self.enter_run_transaction().await?;
             }
-            let batch = if upgrade {
-                self.dialect().upgrade_batch(&self.table, revision, wrap)
-            } else {
-                self.dialect().downgrade_batch(&self.table, revision, wrap)
-            };
-            self.execute_checked(&batch).await
+            let direction = direction(upgrade);
+            let batch = self
+                .dialect()
+                .revision_batch(&self.table, revision, direction, wrap);
+            self.execute_checked(batch).await
         } else {
             self.commit_run_transaction().await?;
             self.run_committed = true;
@@ -225,7 +226,10 @@ impl<DB: Backend> Session<DB> {
                     .undo_failed(revision, wrap, single_transaction, false)
                     .await,
             }),
-            Err(Error::Database(source)) => {
+            Err(StepFailure {
+                error: Error::Database(source),
+                location,
+            }) => {
                 // An upgrade whose only statement failed took no effect.
                 let nothing_took_effect = upgrade
                     && migrate_core::statements::split_statements(&revision.up_sql).len() <= 1;
@@ -233,12 +237,13 @@ impl<DB: Backend> Session<DB> {
                     revision: revision.id.to_string(),
                     file: revision.file.to_string(),
                     source,
+                    location,
                     aftermath: self
                         .undo_failed(revision, wrap, single_transaction, nothing_took_effect)
                         .await,
                 })
             }
-            Err(other) => Err(other),
+            Err(StepFailure { error, .. }) => Err(error),
         }
     }
 
@@ -276,12 +281,15 @@ impl<DB: Backend> Session<DB> {
     /// Sends a revision's batch; where the run suspended foreign keys, in a
     /// savepoint that is released only when no row breaks a key, so that a
     /// violation undoes the revision and nothing else.
-    async fn execute_checked(&mut self, batch: &str) -> Result<Option<ForeignKeyViolation>, Error> {
+    async fn execute_checked(
+        &mut self,
+        batch: RevisionBatch<'_>,
+    ) -> Result<Option<ForeignKeyViolation>, StepFailure> {
         if !self.foreign_keys_suspended {
-            return self.execute(batch).await.map(|()| None);
+            return self.send_batch(&batch).await.map(|()| None);
         }
         self.in_checked_savepoint = true;
-        self.execute(&format!("SAVEPOINT {CHECKED_SAVEPOINT};\n{batch}"))
+        self.send_batch(&batch.preceded_by(&format!("SAVEPOINT {CHECKED_SAVEPOINT}")))
             .await?;
         if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
             return Ok(Some(violation));
@@ -292,6 +300,15 @@ impl<DB: Backend> Session<DB> {
         Ok(None)
     }
 
+    /// Sends a revision's batch; a failure says where in the file it is.
+    async fn send_batch(&mut self, batch: &RevisionBatch<'_>) -> Result<(), StepFailure> {
+        DB::execute_batch(&mut self.conn, batch.sql())
+            .await
+            .map_err(|failure| {
+                StepFailure::at(batch.locate(failure.completed, failure.position), failure)
+            })
+    }
+
     /// A `transaction: false` revision: the pending row first, on its own,
     /// so that a failure or a crash part-way is visible to the next run.
     async fn run_outside_transaction(
@@ -299,7 +316,7 @@ impl<DB: Backend> Session<DB> {
         revision: &Revision,
         upgrade: bool,
         lock_timeout: Duration,
-    ) -> Result<Option<ForeignKeyViolation>, Error> {
+    ) -> Result<Option<ForeignKeyViolation>, StepFailure> {
         let dialect = self.dialect();
         let (before, sql, after) = if upgrade {
             (
@@ -315,14 +332,21 @@ impl<DB: Backend> Session<DB> {
             )
         };
         self.execute(&before).await?;
-        DB::execute_outside_transaction(&mut self.conn, sql, lock_timeout).await?;
+        if let Err(failure) =
+            DB::execute_outside_transaction(&mut self.conn, sql, lock_timeout).await?
+        {
+            let section = SectionSource::of(revision, direction(upgrade), dialect);
+            let location = section.locate(failure.completed, failure.position);
+            return Err(StepFailure::at(location, failure));
+        }
         if self.foreign_keys_suspended {
             // Committed already: the row stays pending for the operator.
             if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
                 return Ok(Some(violation));
             }
         }
-        self.execute(&after).await.map(|()| None)
+        self.execute(&after).await?;
+        Ok(None)
     }
 
     /// Deletes a pending row a failed upgrade left; whether it went.
@@ -346,6 +370,15 @@ impl<DB: Backend> Session<DB> {
                 .any(|row| row.revision == id && row.state != migrate_core::dialect::STATE_APPLIED),
             _ => false,
         }
+    }
+}
+
+/// The way a step runs.
+fn direction(upgrade: bool) -> Direction {
+    if upgrade {
+        Direction::Upgrade
+    } else {
+        Direction::Downgrade
     }
 }
 

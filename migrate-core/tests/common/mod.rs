@@ -19,6 +19,8 @@ pub fn rev(id: &str) -> Revision {
         created: None,
         up_sql: format!("CREATE TABLE t_{id} (x int);").into(),
         down_sql: Some(format!("DROP TABLE t_{id};").into()),
+        up_line: 2,
+        down_line: 4,
         transactional: true,
         checksum: [0; 32],
         file: format!("migrations/{id}_test.sql").into(),

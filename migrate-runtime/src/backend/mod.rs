@@ -45,14 +45,24 @@ pub trait Backend: sqlx::Database {
         sql: &str,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
+    /// Sends a revision's batch in one round trip, as
+    /// [`execute`](Self::execute) does, telling on failure how many of its
+    /// statements succeeded first and where the database pointed in it.
+    fn execute_batch(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = Result<(), BatchFailure>> + Send;
+
     /// Runs SQL that must not be inside a transaction (`transaction:
     /// false`), statement by statement where the protocol would otherwise
-    /// wrap a batch in one.
+    /// wrap a batch in one. The inner result is the SQL's own: on failure,
+    /// how many of its statements succeeded and, where the database
+    /// reports one, the position in the failed statement sent on its own.
     fn execute_outside_transaction(
         conn: &mut Self::Connection,
         sql: &str,
         lock_timeout: Duration,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+    ) -> impl Future<Output = Result<Result<(), BatchFailure>, Error>> + Send;
 
     /// Takes the migration lock, waiting up to `timeout`. Session-level: it
     /// survives commits, and ends with the connection if the process dies.
@@ -119,6 +129,47 @@ pub trait Backend: sqlx::Database {
         conn: &mut Self::Connection,
         id: u64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+/// SQL sent to the database that failed part-way.
+#[derive(Debug)]
+pub struct BatchFailure {
+    /// The database's error.
+    pub source: sqlx::Error,
+    /// How many statements succeeded before the failed one (each reports
+    /// a result before the next runs).
+    pub completed: usize,
+    /// The 1-based character position of the error in the text of the
+    /// query that failed, where the database reports one (PostgreSQL).
+    pub position: Option<usize>,
+}
+
+/// Sends `sql` as one query and counts the statements that succeeded
+/// before a failure; `position` reads the database's error position.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+async fn execute_counting<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    sql: &str,
+    position: impl Fn(&sqlx::Error) -> Option<usize>,
+) -> Result<(), BatchFailure>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let mut results = sqlx::raw_sql(sql).execute_many(&mut *conn);
+    let mut completed = 0;
+    loop {
+        match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
+            None => return Ok(()),
+            Some(Ok(_)) => completed += 1,
+            Some(Err(source)) => {
+                return Err(BatchFailure {
+                    position: position(&source),
+                    source,
+                    completed,
+                })
+            }
+        }
+    }
 }
 
 /// A row whose foreign key names no parent row.

@@ -9,7 +9,7 @@ use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, history_rows, Backend};
+use super::{history_or_missing, history_rows, Backend, BatchFailure};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -37,19 +37,23 @@ impl Backend for MySql {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
+    async fn execute_batch(conn: &mut MySqlConnection, sql: &str) -> Result<(), BatchFailure> {
+        super::execute_counting::<MySql>(conn, sql, |_| None).await
+    }
+
     async fn execute_outside_transaction(
         conn: &mut MySqlConnection,
         sql: &str,
         _: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<Result<(), BatchFailure>, Error> {
         // Outside `START TRANSACTION` every statement commits on its own.
         // An empty or comment-only section sends nothing: MySQL refuses an
         // empty query (1065), and trailing comments would make one.
         let sql = Self::DIALECT.section(sql);
         if sql.is_empty() {
-            return Ok(());
+            return Ok(Ok(()));
         }
-        Ok(Self::execute(conn, sql).await?)
+        Ok(Self::execute_batch(conn, sql).await)
     }
 
     async fn lock(

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnection, Postgres};
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, Postgres};
 
 use sqlx::Executor;
 
 use migrate_core::statements::split_statements;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, history_rows, Backend, Backoff};
+use super::{history_or_missing, history_rows, Backend, Backoff, BatchFailure};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -38,17 +38,27 @@ impl Backend for Postgres {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
+    async fn execute_batch(conn: &mut PgConnection, sql: &str) -> Result<(), BatchFailure> {
+        super::execute_counting::<Postgres>(conn, sql, error_position).await
+    }
+
     async fn execute_outside_transaction(
         conn: &mut PgConnection,
         sql: &str,
         _: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<Result<(), BatchFailure>, Error> {
         // A multi-statement simple query runs as one implicit transaction,
         // where `CREATE INDEX CONCURRENTLY` refuses to run: send each alone.
-        for statement in split_statements(sql) {
-            (&mut *conn).execute(sqlx::raw_sql(statement)).await?;
+        for (completed, statement) in split_statements(sql).into_iter().enumerate() {
+            if let Err(source) = (&mut *conn).execute(sqlx::raw_sql(statement)).await {
+                return Ok(Err(BatchFailure {
+                    position: error_position(&source),
+                    source,
+                    completed,
+                }));
+            }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     async fn lock(
@@ -94,6 +104,18 @@ impl Backend for Postgres {
         (&mut *conn).execute(sqlx::raw_sql(&sql)).await?;
         let gone = format!("SELECT count(*)::text FROM pg_stat_activity WHERE pid = {id}");
         super::wait_until_gone::<Postgres>(conn, &gone).await
+    }
+}
+
+/// The server's 1-based character position of the error in the query
+/// sent; none for an error in a query it made itself (a function body).
+fn error_position(err: &sqlx::Error) -> Option<usize> {
+    let err = err
+        .as_database_error()?
+        .try_downcast_ref::<PgDatabaseError>()?;
+    match err.position()? {
+        PgErrorPosition::Original(position) => Some(position),
+        PgErrorPosition::Internal { .. } => None,
     }
 }
 

@@ -10,7 +10,7 @@ use sqlx::Executor;
 use migrate_core::dialect::unpack_history;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, Backend, Backoff, ForeignKeyViolation};
+use super::{history_or_missing, Backend, Backoff, BatchFailure, ForeignKeyViolation};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -39,14 +39,18 @@ impl Backend for Sqlite {
         conn: &mut SqliteConnection,
         sql: &str,
         lock_timeout: Duration,
-    ) -> Result<(), Error> {
+    ) -> Result<Result<(), BatchFailure>, Error> {
         // The lock is a transaction: give it up for the statements, then
         // take it again. The pending row committed here tells any runner
         // that gets in between to stop.
         Self::execute(conn, "COMMIT").await?;
-        let result = Self::execute(conn, sql).await;
+        let result = Self::execute_batch(conn, sql).await;
         begin_immediate(conn, lock_timeout).await?;
-        Ok(result?)
+        Ok(result)
+    }
+
+    async fn execute_batch(conn: &mut SqliteConnection, sql: &str) -> Result<(), BatchFailure> {
+        super::execute_counting::<Sqlite>(conn, sql, |_| None).await
     }
 
     async fn lock(

@@ -1246,3 +1246,124 @@ fn runner_with_lock_timeout(
 ) -> Runner {
     runner(revisions).with_lock_timeout(timeout)
 }
+
+/// rev2 of [`a_failed_statement_is_named_by_its_line`], with Windows line
+/// endings: a header of several lines, multibyte text before the
+/// statements (PostgreSQL counts its positions in characters), a first
+/// statement that succeeds, then (when `up_fails`) one over three lines
+/// (11 to 13) whose error is on its second; the down section's second
+/// statement (17 to 18) fails when `up_fails` is false.
+fn pointed_file(table: &str, up_fails: bool, header: &str) -> Revision {
+    let (selected, dropped) = if up_fails {
+        ("nope", table.to_string())
+    } else {
+        ("id", format!("missing_{table}"))
+    };
+    let text = format!(
+        "-- revision: rev2\n\
+         -- revises: rev1\n\
+         -- message: points at the line\n\
+         -- created: 2026-12-02 10:00:00\n\
+         {header}\n\
+         \n\
+         -- migrate:up\n\
+         -- 日本語のコメントです、ここに書きます: ünïcödé ça va très bien\n\
+         CREATE TABLE {table} (id INTEGER, label VARCHAR(20) DEFAULT 'ça; va');\n\
+         \n\
+         INSERT INTO {table} (id)\n  \
+           SELECT {selected}\n  \
+           FROM {table};\n\
+         \n\
+         -- migrate:down\n\
+         DELETE FROM {table};\n\
+         DROP TABLE\n  \
+           {dropped};\n"
+    )
+    .replace('\n', "\r\n");
+    migrate_runtime::core::parse_migration("migrations/rev2_test.sql", text.as_bytes())
+        .unwrap_or_else(|errors| panic!("rev2 does not parse: {errors:?}\n{text}"))
+}
+
+/// The location a failed rev2 names, checked against its message, which
+/// must name `file:line` and quote the statement's first line.
+fn location_of(error: &Error) -> (usize, usize, String) {
+    let message = error.to_string();
+    let Error::RevisionFailed {
+        location: Some(location),
+        ..
+    } = error
+    else {
+        panic!("expected RevisionFailed with a location, got {message}");
+    };
+    let named = format!(
+        "revision `rev2` (migrations/rev2_test.sql:{}) failed",
+        location.line
+    );
+    assert!(
+        message.starts_with(&named),
+        "`{named}` missing from: {message}"
+    );
+    assert!(message.ends_with(&location.quote()), "{message}");
+    (location.line, location.statement_line, location.quote())
+}
+
+/// A failed statement is named by the file line it is on, and its first
+/// line is quoted: up and down, one transaction per revision, one for the
+/// run and `transaction: false`. PostgreSQL points into the statement (at
+/// `nope` on line 12 of the statement of lines 11 to 13); elsewhere the
+/// statement is found from how many statements succeeded before it.
+pub async fn a_failed_statement_is_named_by_its_line<DB: TestDb>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let pointed_line = if DB::DIALECT == migrate_runtime::core::Dialect::Postgres {
+        12
+    } else {
+        11
+    };
+    let modes = [
+        (
+            "per_revision",
+            TransactionMode::PerRevision,
+            "-- reviewed by the DBA",
+        ),
+        ("single", TransactionMode::Single, "-- reviewed by the DBA"),
+        (
+            "outside",
+            TransactionMode::PerRevision,
+            "-- transaction: false",
+        ),
+    ];
+    for (name, mode, header) in modes {
+        let up = runner(vec![
+            creates("rev1", "", &format!("base_up_{name}")),
+            pointed_file(&format!("up_{name}"), true, header),
+        ])
+        .with_history_table(format!("history_up_{name}"))
+        .with_transaction_mode(mode);
+        let error = err(up.run(pool).await, &format!("{name}: failing upgrade"));
+        let (line, statement_line, quote) = location_of(&error);
+        assert_eq!(
+            (line, statement_line),
+            (pointed_line, 11),
+            "{name}: {error}"
+        );
+        assert!(
+            quote.starts_with(&format!("  11 | INSERT INTO up_{name} (id)")),
+            "{name}: {quote}"
+        );
+
+        let down = runner(vec![
+            creates("rev1", "", &format!("base_down_{name}")),
+            pointed_file(&format!("down_{name}"), false, header),
+        ])
+        .with_history_table(format!("history_down_{name}"))
+        .with_transaction_mode(mode);
+        ok(down.run(pool).await, &format!("{name}: upgrade"));
+        let error = err(
+            down.downgrade(pool, "base").await,
+            &format!("{name}: failing downgrade"),
+        );
+        let (line, statement_line, quote) = location_of(&error);
+        assert_eq!((line, statement_line), (17, 17), "{name}: {error}");
+        assert_eq!(quote, "  17 | DROP TABLE", "{name}");
+    }
+}

@@ -484,6 +484,7 @@ macro_rules! shared_database_tests {
             stamp_repairs_a_history_with_gaps,
             failing_downgrade_says_which_way_it_was_going,
             comment_like_line_inside_a_string_is_sent,
+            a_failed_statement_is_named_by_its_line,
         );
     };
 }
