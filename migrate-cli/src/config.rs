@@ -31,8 +31,11 @@ pub struct Config {
     pub history_table: String,
     /// How new revision files are named.
     pub template: FileTemplate,
-    /// The database, when one is configured.
-    pub database_url: Option<DatabaseUrl>,
+    /// The database, when one is configured; or why the configured one
+    /// cannot be used (an unset `${VAR}`, a malformed URL). The error is
+    /// kept, not raised at load, so that the commands that need no database
+    /// (`revision`, `heads`, a script from a range) work without it.
+    database_url: Result<Option<DatabaseUrl>, CliError>,
     /// The configuration file as messages name it: the `-c` file, or
     /// `migrate.toml`.
     pub file_shown: String,
@@ -96,22 +99,22 @@ impl Config {
             .map(|url| (url, "DATABASE_URL".to_string()));
         // `${VAR}` keeps a secret out of a checked-in file; expanded only
         // here, since the macro never reads the URL.
-        let file_url = match parsed.database_url {
-            Some(url) => Some((
+        let file_url = parsed.database_url.map(|url| {
+            (
                 expand_variables(&url, "database_url", |name| std::env::var(name).ok())
-                    .map_err(in_file)?,
+                    .map_err(in_file),
                 format!("database_url in {shown_file}"),
-            )),
-            None => None,
-        };
+            )
+        });
+        let env_url = env_url.map(|(url, source)| (Ok(url), source));
         let chosen = match (url_flag, explicit.is_some()) {
-            (Some(url), _) => Some((url.to_string(), "--database-url".to_string())),
+            (Some(url), _) => Some((Ok(url.to_string()), "--database-url".to_string())),
             (None, true) => file_url.or(env_url),
             (None, false) => env_url.or(file_url),
         };
         let database_url = match chosen {
-            Some((url, source)) => Some(DatabaseUrl::parse(&url, &source)?),
-            None => None,
+            Some((url, source)) => url.and_then(|url| DatabaseUrl::parse(&url, &source).map(Some)),
+            None => Ok(None),
         };
 
         Ok(Config {
@@ -133,12 +136,21 @@ impl Config {
 
     /// The database, or the one-line error that says how to configure it.
     pub fn require_database(&self) -> CliResult<&DatabaseUrl> {
-        self.database_url.as_ref().ok_or_else(|| {
+        self.configured_database()?.ok_or_else(|| {
             CliError::usage("no database configured").hint(format!(
                 "set `database_url` in {}, the DATABASE_URL variable, or --database-url",
                 self.file_shown
             ))
         })
+    }
+
+    /// The database when one is configured, `None` when none is, or the
+    /// error that makes the configured one unusable.
+    pub fn configured_database(&self) -> CliResult<Option<&DatabaseUrl>> {
+        match &self.database_url {
+            Ok(url) => Ok(url.as_ref()),
+            Err(err) => Err(err.clone()),
+        }
     }
 }
 

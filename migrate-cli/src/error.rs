@@ -25,7 +25,7 @@ pub enum Exit {
 
 /// A failure: one or more `error:` lines, optional `hint:` lines, and an
 /// exit code.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CliError {
     /// Which exit code.
     pub exit: Exit,

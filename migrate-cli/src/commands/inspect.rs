@@ -230,8 +230,7 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
         let database = if range.reads_database() {
             let url = ctx
                 .config
-                .database_url
-                .as_ref()
+                .configured_database()?
                 .ok_or_else(|| no_database_for(text, "-r <rev>:head"))?;
             Some(database_state(ctx, &graph, url).await?)
         } else {

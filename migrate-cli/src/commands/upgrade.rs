@@ -413,7 +413,7 @@ async fn offline(
     // needs it for `current` and `+N` / `-N` starts.
     let reads_database = range.as_ref().is_none_or(Bounds::reads_database);
     let database = if reads_database {
-        let url = ctx.config.database_url.as_ref().ok_or_else(|| match &range {
+        let url = ctx.config.configured_database()?.ok_or_else(|| match &range {
             Some(_) => no_database_for(text, range_example),
             None => CliError::usage(
                 "--sql without a range starts at the database's current state, and no database is configured",
@@ -503,7 +503,13 @@ fn script_dialect(
     dialect_arg: Option<DialectArg>,
     reads_database: bool,
 ) -> CliResult<Dialect> {
-    let url_dialect = ctx.config.database_url.as_ref().map(|u| u.dialect());
+    // With --dialect given, an unusable URL (an unset `${VAR}`) is no
+    // reason to refuse a script that does not read the database.
+    let url_dialect = match ctx.config.configured_database() {
+        Ok(url) => url.map(|u| u.dialect()),
+        Err(_) if dialect_arg.is_some() => None,
+        Err(err) => return Err(err),
+    };
     match (dialect_arg.map(dialect_of), url_dialect) {
         (Some(given), Some(url)) if reads_database && given != url => {
             Err(CliError::usage(format!(
