@@ -6,6 +6,7 @@
 
 pub mod inspect;
 pub mod revision;
+pub mod schema;
 pub mod upgrade;
 
 use migrate_core::target::{resolve_point, Point};

@@ -1,0 +1,114 @@
+//! From a diff to statements, per dialect, and the up and down sections of
+//! a revision. Each dialect orders its statements so that nothing refers
+//! to what does not exist yet: renames, then drops (foreign keys, indexes,
+//! constraints, tables), then creates (types, tables in dependency order),
+//! column changes, indexes, and foreign keys last.
+
+mod mysql;
+mod order;
+mod postgres;
+pub mod review;
+mod sql;
+mod sqlite;
+
+use migrate_core::Dialect;
+
+use crate::diff::{diff, SchemaDiff};
+use crate::error::SchemaError;
+use crate::model::Schema;
+use crate::renames::Renames;
+
+pub use sql::ident;
+
+/// One statement, with what a reviewer must check, if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The SQL, without a `;`.
+    pub sql: String,
+    /// What the statement risks and what to check, one note a line.
+    pub reviews: Vec<String>,
+}
+
+impl Step {
+    fn plain(sql: impl Into<String>) -> Step {
+        Step {
+            sql: sql.into(),
+            reviews: Vec::new(),
+        }
+    }
+
+    fn flagged(sql: impl Into<String>, review: impl Into<String>) -> Step {
+        Step {
+            sql: sql.into(),
+            reviews: vec![review.into()],
+        }
+    }
+}
+
+/// The two sections of a generated revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// What the schema differs in, `from` to `to`.
+    pub diff: SchemaDiff,
+    /// From `from` to `to`.
+    pub up: Vec<Step>,
+    /// From `to` back to `from`.
+    pub down: Vec<Step>,
+}
+
+impl Migration {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.diff.is_empty()
+    }
+}
+
+/// The statements that turn `from` into `to` and back.
+pub fn plan(
+    dialect: Dialect,
+    from: &Schema,
+    to: &Schema,
+    renames: &Renames,
+) -> Result<Migration, SchemaError> {
+    let forward = diff(from, to, renames);
+    let backward = diff(to, from, &renames.inverted());
+    Ok(Migration {
+        up: render(dialect, &forward)?,
+        down: render(dialect, &backward)?,
+        diff: forward,
+    })
+}
+
+/// The statements of one diff.
+pub fn render(dialect: Dialect, diff: &SchemaDiff) -> Result<Vec<Step>, SchemaError> {
+    match dialect {
+        Dialect::Sqlite => sqlite::render(diff),
+        Dialect::Postgres => postgres::render(diff),
+        Dialect::MySql => mysql::render(diff),
+    }
+}
+
+/// The DDL that creates `schema` in an empty database (`migrate schema dump`).
+pub fn create_all(dialect: Dialect, schema: &Schema) -> Result<Vec<Step>, SchemaError> {
+    render(
+        dialect,
+        &diff(&Schema::default(), schema, &Renames::default()),
+    )
+}
+
+/// Statements as the text of a section: each ends with `;`, a flagged one
+/// follows its `-- REVIEW:` comment after a blank line.
+pub fn section_text(steps: &[Step]) -> String {
+    let mut text = String::new();
+    for step in steps {
+        if !step.reviews.is_empty() && !text.is_empty() {
+            text.push('\n');
+        }
+        for review in &step.reviews {
+            text.push_str(&format!("-- REVIEW: {review}\n"));
+        }
+        text.push_str(&step.sql);
+        text.push_str(";\n");
+    }
+    text
+}
