@@ -17,12 +17,12 @@ pub fn describe(diff: &SchemaDiff) -> Vec<String> {
             e.name
         ));
     }
-    for (from, to) in &diff.enums_changed {
+    for change in &diff.enums_changed {
         lines.push(format!(
             "type {} has labels ({}), declared ({})",
-            to.name,
-            from.values.join(", "),
-            to.values.join(", ")
+            change.to.name,
+            change.from.values.join(", "),
+            change.to.values.join(", ")
         ));
     }
     for (old, new) in &diff.tables_renamed {

@@ -11,8 +11,8 @@ pub struct SchemaDiff {
     pub enums_created: Vec<EnumType>,
     /// Enum types only `from` has.
     pub enums_dropped: Vec<EnumType>,
-    /// Enum types whose labels differ: `(from, to)`.
-    pub enums_changed: Vec<(EnumType, EnumType)>,
+    /// Enum types whose labels differ.
+    pub enums_changed: Vec<EnumChange>,
     /// Tables only `to` has.
     pub tables_created: Vec<Table>,
     /// Tables only `from` has.
@@ -34,6 +34,19 @@ impl SchemaDiff {
             && self.tables_renamed.is_empty()
             && self.tables_changed.is_empty()
     }
+}
+
+/// An enum type whose labels differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumChange {
+    /// As it is.
+    pub from: EnumType,
+    /// As declared.
+    pub to: EnumType,
+    /// The existing columns of that type: `(table, column, default)`, by
+    /// their new names (a type that loses a label is rebuilt, and they are
+    /// converted).
+    pub columns: Vec<(String, String, Option<String>)>,
 }
 
 /// Added, dropped and renamed items of one kind.
@@ -162,7 +175,23 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> SchemaDiff {
         match from.enum_type(&declared.name) {
             None => out.enums_created.push(declared.clone()),
             Some(existing) if existing.values != declared.values => {
-                out.enums_changed.push((existing.clone(), declared.clone()))
+                let quoted = format!("\"{}\"", declared.name);
+                let columns = from
+                    .tables
+                    .iter()
+                    .filter(|t| to.table(&t.name).is_some())
+                    .flat_map(|t| {
+                        t.columns
+                            .iter()
+                            .filter(|c| c.data_type == declared.name || c.data_type == quoted)
+                            .map(|c| (t.name.clone(), c.name.clone(), c.default.clone()))
+                    })
+                    .collect();
+                out.enums_changed.push(EnumChange {
+                    from: existing.clone(),
+                    to: declared.clone(),
+                    columns,
+                })
             }
             Some(_) => {}
         }

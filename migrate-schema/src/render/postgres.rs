@@ -3,7 +3,7 @@
 
 use migrate_core::Dialect;
 
-use crate::diff::{ColumnChange, SchemaDiff, TableDiff};
+use crate::diff::{ColumnChange, EnumChange, SchemaDiff, TableDiff};
 use crate::error::SchemaError;
 use crate::model::{Column, ForeignKey, Identity, Key, Table};
 use crate::render::order::{creation_order, drop_order};
@@ -122,8 +122,8 @@ pub fn render(diff: &SchemaDiff) -> Result<Vec<Step>, SchemaError> {
             labels.join(", ")
         )));
     }
-    for (from, to) in &diff.enums_changed {
-        steps.extend(enum_change(&from.name, &from.values, &to.values)?);
+    for change in &diff.enums_changed {
+        steps.extend(enum_change(change));
     }
     let (created, deferred) = creation_order(&diff.tables_created);
     for table in &created {
@@ -303,40 +303,76 @@ fn create_table(table: &Table, deferred: &[(&Table, &ForeignKey)]) -> String {
     )
 }
 
-fn enum_change(name: &str, from: &[String], to: &[String]) -> Result<Vec<Step>, SchemaError> {
-    if let Some(gone) = from.iter().find(|v| !to.contains(v)) {
-        return Err(SchemaError::new(format!(
-            "enum type {name} loses the label '{gone}': PostgreSQL cannot drop an enum label, and rebuilding the type is not generated"
-        ))
-        .hint("write this revision by hand (create a new type, convert the columns, drop the old type), then update schema.sql"));
-    }
+/// New labels are added in place; a type that loses or reorders labels
+/// (which PostgreSQL cannot do in place) is rebuilt: renamed away, created
+/// anew, its columns converted through text, the old type dropped.
+fn enum_change(change: &EnumChange) -> Vec<Step> {
+    let (name, from, to) = (&change.to.name, &change.from.values, &change.to.values);
+    let q = |n: &str| ident(D, n);
     let kept: Vec<&String> = to.iter().filter(|v| from.contains(v)).collect();
-    if kept
-        .iter()
-        .map(|v| v.as_str())
-        .ne(from.iter().map(String::as_str))
-    {
-        return Err(SchemaError::new(format!(
-            "enum type {name} reorders its labels, which PostgreSQL cannot do in place"
-        ))
-        .hint("write this revision by hand, then update schema.sql"));
-    }
+    let in_place = from.iter().all(|v| to.contains(v)) && kept.iter().copied().eq(from.iter());
     let mut steps = Vec::new();
-    for (at, value) in to.iter().enumerate() {
-        if from.contains(value) {
-            continue;
+    if in_place {
+        for (at, value) in to.iter().enumerate() {
+            if from.contains(value) {
+                continue;
+            }
+            let position = match to[at + 1..].iter().find(|v| from.contains(v)) {
+                Some(next) => format!(" BEFORE {}", literal(next)),
+                None => String::new(),
+            };
+            steps.push(Step::plain(format!(
+                "ALTER TYPE {} ADD VALUE {}{position}",
+                q(name),
+                literal(value)
+            )));
         }
-        let position = match to[at + 1..].iter().find(|v| from.contains(v)) {
-            Some(next) => format!(" BEFORE {}", literal(next)),
-            None => String::new(),
-        };
-        steps.push(Step::plain(format!(
-            "ALTER TYPE {} ADD VALUE {}{position}",
-            ident(D, name),
-            literal(value)
-        )));
+        return steps;
     }
-    Ok(steps)
+    let old = format!("{name}_migrate_old");
+    let gone: Vec<String> = from
+        .iter()
+        .filter(|v| !to.contains(v))
+        .map(|v| literal(v))
+        .collect();
+    let note = if gone.is_empty() {
+        format!(
+            "rebuilds type {name} to reorder its labels; its columns are converted through text"
+        )
+    } else {
+        format!(
+            "rebuilds type {name} without the labels {}: this fails if a row still holds one; update those rows first",
+            gone.join(", ")
+        )
+    };
+    steps.push(Step::flagged(
+        format!("ALTER TYPE {} RENAME TO {}", q(name), q(&old)),
+        note,
+    ));
+    let labels: Vec<String> = to.iter().map(|v| literal(v)).collect();
+    steps.push(Step::plain(format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        q(name),
+        labels.join(", ")
+    )));
+    for (table, column, default) in &change.columns {
+        let prefix = format!("ALTER TABLE {} ALTER COLUMN {}", q(table), q(column));
+        if default.is_some() {
+            steps.push(Step::plain(format!("{prefix} DROP DEFAULT")));
+        }
+        steps.push(Step::plain(format!(
+            "{prefix} TYPE {} USING {}::text::{}",
+            q(name),
+            q(column),
+            q(name)
+        )));
+        if let Some(default) = default {
+            let retyped = default.replace(&format!("::{}", q(&old)), &format!("::{}", q(name)));
+            steps.push(Step::plain(format!("{prefix} SET DEFAULT {retyped}")));
+        }
+    }
+    steps.push(Step::plain(format!("DROP TYPE {}", q(&old))));
+    steps
 }
 
 fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) -> Result<(), SchemaError> {

@@ -293,6 +293,9 @@ fn rebuild(
     for fk in &table.foreign_keys.added {
         notes.push(review::foreign_key(name, fk));
     }
+    for index in table.indexes.added.iter().filter(|i| i.unique) {
+        notes.push(review::unique(name, &index.definition));
+    }
     for check in &table.checks.added {
         notes.push(review::check(
             name,
