@@ -454,3 +454,194 @@ fn declared_renames_keep_the_data() {
         );
     });
 }
+
+#[test]
+fn check_schema_reports_the_differences_and_schema_dump_prints_the_chain() {
+    on_each(
+        backends(
+            "check_schema_reports_the_differences_and_schema_dump_prints_the_chain",
+            true,
+        ),
+        |kind| {
+            let s1 = "CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  email VARCHAR(100) NOT NULL\n);\nCREATE INDEX users_email ON users (email);\n";
+            let setup = Setup::new(kind, "check");
+            setup.declare(s1);
+            setup.autogenerate("s1");
+            let out = setup.project.ok(&["check", "--schema"]);
+            assert!(
+                out.contains("ok: the migrations produce exactly schema.sql"),
+                "{out}"
+            );
+
+            setup.declare("CREATE TABLE users (\n  id INTEGER PRIMARY KEY,\n  email VARCHAR(100) NOT NULL,\n  phone VARCHAR(20)\n);\nCREATE INDEX users_email ON users (email);\n");
+            let (stdout, stderr) = setup.project.fails(1, &["check", "--schema"]);
+            assert!(
+                stdout.contains("differs: column users.phone is declared but missing"),
+                "{stdout}"
+            );
+            assert!(
+                stderr.contains("error: the migrations do not produce schema.sql: 1 difference"),
+                "{stderr}"
+            );
+            let (json, _) = setup.project.fails(1, &["check", "--schema", "--json"]);
+            let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(json["ok"], false);
+            assert_eq!(json["differences"].as_array().unwrap().len(), 1);
+
+            // The dump is DDL that makes exactly the chain's schema.
+            let dump = setup.project.ok(&["schema", "dump"]);
+            assert!(dump.contains("CREATE TABLE"), "{dump}");
+            assert_same(
+                &catalog_of(kind, &dump),
+                &catalog_of(kind, s1),
+                &format!("the dump\n{dump}"),
+            );
+            setup.declare(&dump);
+            setup.project.ok(&["check", "--schema"]);
+        },
+    );
+}
+
+#[test]
+fn schema_file_errors_name_their_line_and_leave_no_scratch_database() {
+    on_each(
+        backends(
+            "schema_file_errors_name_their_line_and_leave_no_scratch_database",
+            true,
+        ),
+        |kind| {
+            let setup = Setup::new(kind, "errors");
+            setup
+                .declare("CREATE TABLE a (id INTEGER PRIMARY KEY);\n\nINSERT INTO a VALUES (1);\n");
+            let (_, stderr) = setup
+                .project
+                .fails(2, &["revision", "--autogenerate", "-m", "x"]);
+            assert!(
+                stderr.contains("error: schema.sql:3: `INSERT INTO a VALUES (1);` is not a statement a schema file holds"),
+                "{stderr}"
+            );
+
+            setup.declare("CREATE TABLE a (id INTEGER PRIMARY KEY);\n-- twice\nCREATE TABLE a (id INTEGER PRIMARY KEY);\n");
+            let child = setup
+                .project
+                .std_command(&["revision", "--autogenerate", "-m", "x"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains("error: schema.sql:3: the database refused this statement: "),
+                "{stderr}"
+            );
+            assert_eq!(setup.files(), 0);
+            let left = match kind {
+                Kind::Sqlite => String::new(),
+                Kind::Postgres => setup.app.client(&format!(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'migrate_scratch_%\\_{pid}\\_%';"
+                )),
+                Kind::Mysql => setup.app.client(&format!("SHOW DATABASES LIKE 'migrate_scratch_%\\_{pid}\\_%';")),
+            };
+            assert_eq!(left.trim(), "", "scratch databases left on the server");
+
+            if kind != Kind::Sqlite {
+                // A development database with tables in it is refused.
+                setup.declare("CREATE TABLE a (id INTEGER PRIMARY KEY);\n");
+                setup
+                    ._dev
+                    .as_ref()
+                    .unwrap()
+                    .client("CREATE TABLE precious (id INTEGER);");
+                let (_, stderr) = setup
+                    .project
+                    .fails(3, &["revision", "--autogenerate", "-m", "x"]);
+                assert!(stderr.contains("is not empty (it holds "), "{stderr}");
+                assert!(stderr.contains("precious"), "{stderr}");
+            }
+        },
+    );
+}
+
+#[test]
+fn postgres_enum_labels_added_and_removed_again_in_the_down() {
+    for kind in backends(
+        "postgres_enum_labels_added_and_removed_again_in_the_down",
+        true,
+    ) {
+        if kind != Kind::Postgres {
+            continue;
+        }
+        let s1 = "CREATE TYPE mood AS ENUM ('happy', 'sad');\nCREATE TABLE people (\n  id INTEGER PRIMARY KEY,\n  feeling mood NOT NULL DEFAULT 'happy'\n);\n";
+        let s2 = "CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');\nCREATE TABLE people (\n  id INTEGER PRIMARY KEY,\n  feeling mood NOT NULL DEFAULT 'happy'\n);\n";
+        round_trip(
+            kind,
+            "enum",
+            Trip {
+                s1,
+                s2,
+                seed: "INSERT INTO people (id, feeling) VALUES (1, 'sad'), (2, 'happy');",
+                after_up: vec![(
+                    "SELECT id, feeling FROM people ORDER BY id;",
+                    vec!["1|sad", "2|happy"],
+                )],
+                after_down: vec![(
+                    "SELECT id, feeling FROM people ORDER BY id;",
+                    vec!["1|sad", "2|happy"],
+                )],
+                file_has: vec![
+                    "ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad';",
+                    "-- REVIEW: rebuilds type mood without the labels 'meh'",
+                ],
+            },
+        );
+    }
+}
+
+#[test]
+fn a_sqlite_rebuild_keeps_triggers_and_adds_a_check() {
+    let setup = Setup::new(Kind::Sqlite, "trigger");
+    let first = setup
+        .project
+        .revision("users and audit", &["--rev-id", "a00000000001"]);
+    common::fill(
+        &first,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER);\n\
+         CREATE TABLE audit (user_id INTEGER);\n\
+         CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.id); END;",
+        Some("DROP TRIGGER users_audit;\nDROP TABLE audit;\nDROP TABLE users;"),
+        &[],
+    );
+    setup.project.ok(&["upgrade", "head"]);
+    setup.app.client("INSERT INTO users VALUES (1, 30);");
+    setup.declare(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, age INTEGER NOT NULL DEFAULT 0 CHECK (age >= 0));\n\
+         CREATE TABLE audit (user_id INTEGER);\n",
+    );
+    let file = setup.autogenerate("age rules");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("-- REVIEW: rebuilds table users"), "{text}");
+    assert!(
+        text.contains("-- REVIEW: adds CHECK (AGE >= 0) to users"),
+        "{text}"
+    );
+    setup.project.ok(&["upgrade", "head"]);
+    // The row survived, and the trigger still fires.
+    setup.app.client("INSERT INTO users VALUES (2, 40);");
+    assert_eq!(
+        setup.rows("SELECT id, age FROM users ORDER BY id;"),
+        vec!["1|30", "2|40"]
+    );
+    assert_eq!(
+        setup.rows("SELECT user_id FROM audit ORDER BY 1;"),
+        vec!["1", "2"]
+    );
+    setup.assert_nothing_to_generate();
+    setup.project.ok(&["downgrade", "-1"]);
+    assert_eq!(
+        setup.rows("SELECT name FROM sqlite_master WHERE type = 'trigger';"),
+        vec!["users_audit"]
+    );
+}

@@ -71,12 +71,39 @@ pub fn plan(
     renames: &Renames,
 ) -> Result<Migration, SchemaError> {
     let forward = diff(from, to, renames);
-    let backward = diff(to, from, &renames.inverted());
+    let backward = diff(
+        &with_triggers_of(to, from, renames),
+        from,
+        &renames.inverted(),
+    );
     Ok(Migration {
         up: render(dialect, &forward)?,
         down: render(dialect, &backward)?,
         diff: forward,
     })
+}
+
+/// `to` with the SQLite triggers of `from`'s tables: triggers are not
+/// declared, so the up section keeps them (a rebuild recreates them), and
+/// the down section's rebuilds must recreate them too.
+fn with_triggers_of(to: &Schema, from: &Schema, renames: &Renames) -> Schema {
+    let mut to = to.clone();
+    for table in &mut to.tables {
+        let old_name = renames
+            .tables
+            .iter()
+            .find(|(_, new)| *new == table.name)
+            .map_or(table.name.as_str(), |(old, _)| old.as_str());
+        let triggers = from
+            .table(old_name)
+            .or_else(|| from.table(&table.name))
+            .and_then(|t| t.sqlite.as_ref())
+            .map(|s| s.triggers.clone());
+        if let (Some(stored), Some(triggers)) = (&mut table.sqlite, triggers) {
+            stored.triggers = triggers;
+        }
+    }
+    to
 }
 
 /// The statements of one diff.
