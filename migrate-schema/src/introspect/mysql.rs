@@ -162,6 +162,20 @@ async fn read(conn: &mut MySqlConnection, skip: &[&str]) -> Result<Schema, sqlx:
             }),
         }
     }
+    // MySQL makes (and silently drops) the index a foreign key needs, named
+    // after the constraint or the column depending on how the key was
+    // added: a plain index on exactly a foreign key's columns is the key's,
+    // not compared.
+    for table in tables.values_mut() {
+        let keyed: Vec<String> = table
+            .foreign_keys
+            .iter()
+            .map(|fk| format!("({})", crate::render::ident_list_mysql(&fk.columns)))
+            .collect();
+        table
+            .indexes
+            .retain(|index| index.unique || !keyed.contains(&index.definition));
+    }
     for row in sqlx::query(CHECKS).fetch_all(&mut *conn).await? {
         let Some(table) = tables.get_mut(&row.get::<String, _>(0)) else {
             continue;

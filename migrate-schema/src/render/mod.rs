@@ -20,6 +20,11 @@ use crate::renames::Renames;
 
 pub use sql::ident;
 
+/// `a, b` quoted for MySQL, as its catalog reader writes index columns.
+pub fn ident_list_mysql(names: &[String]) -> String {
+    sql::ident_list(Dialect::MySql, names)
+}
+
 /// One statement, with what a reviewer must check, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
