@@ -642,3 +642,78 @@ fn a_sqlite_rebuild_keeps_triggers_and_adds_a_check() {
         vec!["users_audit"]
     );
 }
+
+#[test]
+fn ctrl_c_during_the_replay_drops_the_scratch_databases() {
+    on_each(
+        backends("ctrl_c_during_the_replay_drops_the_scratch_databases", true),
+        |kind| {
+            if kind == Kind::Sqlite {
+                return;
+            }
+            let setup = Setup::new(kind, "interrupt");
+            let slow = setup
+                .project
+                .revision("slow", &["--rev-id", "a00000000001"]);
+            let sleep = match kind {
+                Kind::Postgres => "SELECT pg_sleep(20);",
+                _ => "SELECT SLEEP(20);",
+            };
+            common::fill(
+                &slow,
+                &format!("CREATE TABLE a (id INTEGER PRIMARY KEY);\n{sleep}"),
+                Some("DROP TABLE a;"),
+                &[],
+            );
+            setup.declare("CREATE TABLE a (id INTEGER PRIMARY KEY);\n");
+            let child = setup
+                .project
+                .std_command(&["revision", "--autogenerate", "-m", "x"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            let scratch = |db: &TestDb| {
+                match kind {
+                Kind::Postgres => db.client(&format!(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'migrate_scratch_%\\_{pid}\\_%';"
+                )),
+                _ => db.client(&format!("SHOW DATABASES LIKE 'migrate_scratch_%\\_{pid}\\_%';")),
+            }
+            };
+            // Wait until the replay is under way in its scratch database.
+            let started = std::time::Instant::now();
+            while scratch(&setup.app).trim().is_empty() {
+                assert!(
+                    started.elapsed().as_secs() < 15,
+                    "no scratch database appeared"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let status = std::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(3), "{stderr}");
+            assert!(
+                stderr.contains("interrupted; the scratch databases are dropped"),
+                "{stderr}"
+            );
+            assert!(
+                started.elapsed().as_secs() < 15,
+                "the sleep was not cut short"
+            );
+            assert_eq!(
+                scratch(&setup.app).trim(),
+                "",
+                "scratch databases left on the server"
+            );
+            assert_eq!(setup.files(), 1);
+        },
+    );
+}
