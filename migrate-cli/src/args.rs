@@ -119,7 +119,11 @@ pub enum Command {
 
     /// Exit 0 when the directory is valid, no applied file changed and
     /// nothing is pending; otherwise exit 1 and say what differs (for CI).
-    Check(JsonArgs),
+    /// With --schema: whether the migrations produce schema.sql.
+    Check(CheckArgs),
+
+    /// The declared schema: `migrate schema dump`.
+    Schema(SchemaArgs),
 
     /// Re-record the checksums of applied files that changed, after you
     /// have reviewed the changes. Asks nothing; prints what it changed.
@@ -163,6 +167,60 @@ pub struct RevisionArgs {
     /// Use this revision id instead of 12 random hex digits.
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
+
+    /// Write the SQL (up and down) that turns the schema the migrations
+    /// produce into the declared one (`schema` in migrate.toml, default
+    /// schema.sql); writes nothing when they are the same.
+    #[arg(long)]
+    pub autogenerate: bool,
+
+    /// PostgreSQL/MySQL: an empty database on whose server scratch
+    /// databases are created and dropped (default: MIGRATE_DEV_URL, then
+    /// dev_database_url in migrate.toml).
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+/// `migrate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Instead of the database: check that the migrations produce exactly
+    /// the declared schema (schema.sql); exit 1 with the differences.
+    #[arg(long)]
+    pub schema: bool,
+
+    /// With --schema on PostgreSQL/MySQL: the development database (see
+    /// `migrate revision --dev-url`).
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+/// `migrate schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to do with the schema.
+    #[command(subcommand)]
+    pub command: SchemaCommand,
+}
+
+/// The verbs of `migrate schema`.
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Print the schema the migrations produce, as DDL (a start for
+    /// schema.sql: `migrate schema dump > schema.sql`).
+    Dump(DumpArgs),
+}
+
+/// `migrate schema dump`.
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// PostgreSQL/MySQL: the development database (see `migrate revision --dev-url`).
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
 }
 
 /// `migrate merge`.

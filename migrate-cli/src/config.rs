@@ -43,6 +43,12 @@ pub struct Config {
     pub transaction_mode: TransactionMode,
     /// How long to wait for another run's lock.
     pub lock_timeout: Duration,
+    /// The declared schema file (`schema = ...`, default `schema.sql`).
+    pub schema_file: PathBuf,
+    /// The schema file as messages name it.
+    pub schema_shown: String,
+    /// `dev_database_url` of the file, `${VAR}` expanded, with its source.
+    pub file_dev_url: Option<(String, String)>,
 }
 
 impl Config {
@@ -117,7 +123,21 @@ impl Config {
             None => Ok(None),
         };
 
+        let schema_file = base.join(parsed.schema.as_deref().unwrap_or("schema.sql"));
+        let schema_shown = schema_file.display().to_string();
+        let file_dev_url = match parsed.dev_database_url {
+            Some(url) => Some((
+                expand_variables(&url, "dev_database_url", |name| std::env::var(name).ok())
+                    .map_err(in_file)?,
+                format!("dev_database_url in {shown_file}"),
+            )),
+            None => None,
+        };
+
         Ok(Config {
+            schema_file,
+            schema_shown,
+            file_dev_url,
             migrations_dir,
             migrations_shown,
             history_table,
@@ -132,6 +152,22 @@ impl Config {
                 .lock_timeout
                 .map_or(migrate_runtime::DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
         })
+    }
+
+    /// The development server for scratch databases: `--dev-url`, then
+    /// `MIGRATE_DEV_URL`, then the file's `dev_database_url`.
+    pub fn dev_database_url(&self, flag: Option<&str>) -> CliResult<Option<DatabaseUrl>> {
+        let env = std::env::var("MIGRATE_DEV_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| (url, "MIGRATE_DEV_URL".to_string()));
+        let chosen = match flag {
+            Some(url) => Some((url.to_string(), "--dev-url".to_string())),
+            None => env.or_else(|| self.file_dev_url.clone()),
+        };
+        chosen
+            .map(|(url, source)| DatabaseUrl::parse(&url, &source))
+            .transpose()
     }
 
     /// The database, or the one-line error that says how to configure it.
@@ -225,7 +261,15 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          # transaction_mode = \"per-revision\"\n\
          \n\
          # Seconds to wait for another run's lock.\n\
-         # lock_timeout = 60\n",
+         # lock_timeout = 60\n\
+         \n\
+         # The declared schema, for `migrate revision --autogenerate`, `migrate check\n\
+         # --schema` and `migrate schema dump`.\n\
+         # schema = \"schema.sql\"\n\
+         \n\
+         # PostgreSQL/MySQL: an empty database on whose server those commands create\n\
+         # (and drop) their scratch databases. SQLite needs none.\n\
+         # dev_database_url = \"postgres://localhost/scratch\"\n",
         toml_string(migrations)
     )
 }

@@ -87,7 +87,7 @@ impl DatabaseUrl {
     }
 
     /// sqlx knows MariaDB as `mysql:`.
-    fn sqlx_url(&self) -> String {
+    pub fn sqlx_url(&self) -> String {
         match self.url.strip_prefix("mariadb:") {
             Some(rest) => format!("mysql:{rest}"),
             None => self.url.clone(),

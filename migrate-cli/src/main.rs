@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command};
-use crate::commands::{inspect, revision, upgrade, Context};
+use crate::args::{Cli, Command, SchemaCommand};
+use crate::commands::{inspect, revision, schema, upgrade, Context};
 use crate::config::Config;
 use crate::error::{CliError, CliResult, Exit};
 use crate::interrupt::Interrupts;
@@ -82,13 +82,14 @@ fn run(cli: Cli, out: Output) -> CliResult {
             | Command::Branches(_)
             | Command::Show(_)
             | Command::Status(_)
-            | Command::Check(_) => Some("this command only reads: nothing was changed"),
+            | Command::Check(_)
+            | Command::Schema(_) => Some("this command only reads: nothing was changed"),
             _ => Some("`migrate status` shows what is applied"),
         };
         let command = async {
             match &cli.command {
                 Command::Init(_) => unreachable!("handled above"),
-                Command::Revision(args) => revision::revision(&ctx, args),
+                Command::Revision(args) => revision::revision(&ctx, args).await,
                 Command::Merge(args) => revision::merge(&ctx, args),
                 Command::Upgrade(args) => upgrade::upgrade(&ctx, args).await,
                 Command::Downgrade(args) => upgrade::downgrade(&ctx, args).await,
@@ -99,7 +100,11 @@ fn run(cli: Cli, out: Output) -> CliResult {
                 Command::Branches(args) => inspect::branches(&ctx, args),
                 Command::Show(args) => inspect::show(&ctx, args),
                 Command::Status(args) => inspect::status(&ctx, args).await,
-                Command::Check(args) => inspect::check(&ctx, args).await,
+                Command::Check(args) if args.schema => schema::check(&ctx, args).await,
+                Command::Check(args) => inspect::check(&ctx, args.json).await,
+                Command::Schema(args) => match &args.command {
+                    SchemaCommand::Dump(dump) => schema::dump(&ctx, dump).await,
+                },
                 Command::Repair => inspect::repair(&ctx).await,
             }
         };

@@ -122,6 +122,15 @@ impl Output {
         ));
     }
 
+    /// A statement of a generated revision that a reviewer must look at,
+    /// on stderr; printed even with `--quiet`.
+    pub fn review(&self, text: &str) {
+        write_stderr(&format!(
+            "{}: {text}\n",
+            paint_if(self.err_color, Paint::BOLD_YELLOW, "review")
+        ));
+    }
+
     /// Pretty JSON on stdout.
     pub fn json(&self, value: &impl Serialize) -> Result<(), CliError> {
         let text = serde_json::to_string_pretty(value)?;

@@ -36,6 +36,13 @@ pub struct ProjectConfig {
     pub transaction_mode: Option<TransactionModeSetting>,
     /// Seconds to wait for another run's lock.
     pub lock_timeout: Option<u64>,
+    /// The declared schema (`schema.sql`), relative to the file, for
+    /// `migrate revision --autogenerate`, `check --schema`, `schema dump`.
+    pub schema: Option<String>,
+    /// PostgreSQL/MySQL: the empty database on whose server the CLI
+    /// creates its scratch databases; `${VAR}` is expanded like
+    /// `database_url`. The macro never reads it.
+    pub dev_database_url: Option<String>,
 }
 
 /// `transaction_mode` as written.

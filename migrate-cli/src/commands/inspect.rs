@@ -552,7 +552,7 @@ struct Problem {
 /// `migrate check [--json]`: exit 0 when the directory is valid, no
 /// applied file changed and nothing is pending; else exit 1 with what
 /// differs.
-pub async fn check(ctx: &Context, args: &JsonArgs) -> CliResult {
+pub async fn check(ctx: &Context, json: bool) -> CliResult {
     let out = &ctx.out;
     let mut problems: Vec<Problem> = Vec::new();
     let mut current = Vec::new();
@@ -577,7 +577,7 @@ pub async fn check(ctx: &Context, args: &JsonArgs) -> CliResult {
         }
     }
 
-    if args.json {
+    if json {
         #[derive(Serialize)]
         struct CheckJson<'a> {
             ok: bool,

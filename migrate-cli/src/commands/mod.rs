@@ -7,6 +7,7 @@
 pub mod inspect;
 pub mod interrupted;
 pub mod revision;
+pub mod schema;
 pub mod upgrade;
 
 use migrate_core::target::{resolve_point, Point};

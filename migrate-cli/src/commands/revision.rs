@@ -15,6 +15,7 @@ use migrate_core::target::{resolve_revision, Point};
 use migrate_core::{parse_migration, LoadError, MigrationDir, Revision, RevisionGraph};
 
 use crate::args::{InitArgs, MergeArgs, RevisionArgs};
+use crate::commands::schema::{self, Generated};
 use crate::commands::{is_head, resolve_one, Context};
 use crate::config::{self, Config};
 use crate::error::{io_reason, one_line, CliError, CliResult};
@@ -144,8 +145,8 @@ fn build_script(watched: &str) -> String {
     )
 }
 
-/// `migrate revision -m "..."`.
-pub fn revision(ctx: &Context, args: &RevisionArgs) -> CliResult {
+/// `migrate revision -m "..."`, with `--autogenerate` its SQL from schema.sql.
+pub async fn revision(ctx: &Context, args: &RevisionArgs) -> CliResult {
     let (dir, problems) = ctx.load_allowing_heads()?;
     let graph = RevisionGraph::new_allowing_multiple_heads(&dir.revisions)?;
     let unlabelled_heads: Option<Vec<String>> = problems.iter().find_map(|p| match p {
@@ -200,17 +201,25 @@ pub fn revision(ctx: &Context, args: &RevisionArgs) -> CliResult {
         }
     }
 
-    let new = NewRevision {
+    let mut new = NewRevision {
         id: pick_id(&dir, args.rev_id.as_deref())?,
         parents,
         message: one_line(&args.message),
         branch_labels: args.branch_labels.clone(),
         depends_on,
+        generated: None,
     };
     if new.message.is_empty() {
         return Err(CliError::usage(
             "the message (-m) is empty; it says what the revision does and names the file",
         ));
+    }
+    if args.autogenerate {
+        let parent = new.parents.first().map(String::as_str);
+        match schema::autogenerate(ctx, &dir, parent, args.dev_url.as_deref()).await? {
+            Some(generated) => new.generated = Some(generated),
+            None => return Ok(()),
+        }
     }
     let (path, revision) = new.write(ctx, &dir, |errors| {
         for error in &errors {
@@ -242,7 +251,7 @@ pub fn revision(ctx: &Context, args: &RevisionArgs) -> CliResult {
         }
         errors.into()
     })?;
-    report_written(ctx, &path, &revision);
+    report_written(ctx, &path, &revision, new.generated.is_some());
     Ok(())
 }
 
@@ -310,6 +319,7 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> CliResult {
         message: one_line(args.message.as_deref().unwrap_or("merge heads")),
         branch_labels: args.branch_labels.clone(),
         depends_on: Vec::new(),
+        generated: None,
     };
     let (path, revision) = new.write(ctx, &dir, |errors| {
         // Merging some heads of three is progress: only the one-head rule
@@ -320,7 +330,7 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> CliResult {
             .collect();
         rest.into()
     })?;
-    report_written(ctx, &path, &revision);
+    report_written(ctx, &path, &revision, false);
     let mut all = dir.revisions.clone();
     all.push(revision);
     if let Err(problems) = RevisionGraph::new(&all) {
@@ -338,6 +348,13 @@ const DOWN_SECTION_HINT: &str = "\
 -- followed by the SQL that reverts the up section.
 ";
 
+/// The comment of a generated revision's header.
+const GENERATED_NOTE: &str = "\
+--
+-- Written by `migrate revision --autogenerate` from the declared schema.
+-- Read it before applying it, above all the statements marked REVIEW.
+";
+
 /// A revision about to be written.
 struct NewRevision {
     id: String,
@@ -345,6 +362,8 @@ struct NewRevision {
     message: String,
     branch_labels: Vec<String>,
     depends_on: Vec<String>,
+    /// The SQL `--autogenerate` wrote.
+    generated: Option<Generated>,
 }
 
 impl NewRevision {
@@ -363,7 +382,14 @@ impl NewRevision {
         if !self.depends_on.is_empty() {
             text.push_str(&header_line("depends_on", &self.depends_on.join(", ")));
         }
-        if self.parents.len() > 1 {
+        if let Some(generated) = &self.generated {
+            // A free comment of the header: no `-- word:` shape.
+            text.push_str(GENERATED_NOTE);
+            text.push_str(&format!(
+                "\n-- migrate:up\n{}\n-- migrate:down\n{}",
+                generated.up, generated.down
+            ));
+        } else if self.parents.len() > 1 {
             // A merge has nothing to undo: its empty down section makes it
             // reversible as it is.
             text.push_str("\n-- migrate:up\n\n\n-- migrate:down\n\n");
@@ -449,7 +475,7 @@ fn pick_id(dir: &MigrationDir, given: Option<&str>) -> CliResult<String> {
         .ok_or_else(|| CliError::usage("could not find a free revision id; try --rev-id"))
 }
 
-fn report_written(ctx: &Context, path: &Path, revision: &Revision) {
+fn report_written(ctx: &Context, path: &Path, revision: &Revision, generated: bool) {
     let out = &ctx.out;
     if out.is_quiet() {
         // The path alone, for `$EDITOR "$(migrate revision -q -m ...)"`.
@@ -469,6 +495,10 @@ fn report_written(ctx: &Context, path: &Path, revision: &Revision) {
     ));
     if revision.parents.len() > 1 {
         // A merge's sections are usually left empty.
+        return;
+    }
+    if generated {
+        out.hint("review the file, then `migrate upgrade head`");
         return;
     }
     out.hint(
