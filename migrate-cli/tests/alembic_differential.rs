@@ -68,8 +68,11 @@ fn random_graph(rng: &mut Rng, case: usize) -> Vec<Rev> {
         let parsed: Vec<migrate_core::Revision> = revs
             .iter()
             .map(|r| {
-                migrate_core::parse_migration(&format!("m/{}_r.sql", r.id), migration_file(r).as_bytes())
-                    .expect("a generated file parses")
+                migrate_core::parse_migration(
+                    &format!("m/{}_r.sql", r.id),
+                    migration_file(r).as_bytes(),
+                )
+                .expect("a generated file parses")
             })
             .collect();
         if migrate_core::RevisionGraph::new(&parsed).is_ok() {
