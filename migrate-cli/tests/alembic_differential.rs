@@ -147,7 +147,7 @@ fn random_commands(rng: &mut Rng, revs: &[Rev]) -> Vec<Vec<String>> {
             true => rng.pick(revs).id.clone(),
             false => rng.pick(&labels).to_string(),
         };
-        let command: Vec<String> = match rng.below(22) {
+        let command: Vec<String> = match rng.below(24) {
             0 => vec!["upgrade".into(), "heads".into()],
             1 | 2 => vec!["upgrade".into(), format!("+{}", 1 + rng.below(2))],
             3 | 4 => vec![
@@ -166,6 +166,8 @@ fn random_commands(rng: &mut Rng, revs: &[Rev]) -> Vec<Vec<String>> {
             13 => vec!["downgrade".into(), format!("{}@base", label(rng))],
             14 | 15 => vec!["current".into()],
             16 => vec!["upgrade".into(), format!("{}@+1", any(rng))],
+            17 => vec!["upgrade".into(), format!("{}+1", any(rng))],
+            18 => vec!["downgrade".into(), format!("{}-1", any(rng))],
             _ => vec!["history".into(), random_range(rng, revs)],
         };
         commands.push(command);
@@ -213,6 +215,9 @@ fn migration_file(rev: &Rev) -> String {
     text
 }
 
+/// What one command did in Alembic, with the warnings it printed.
+type AlembicResult = (Outcome, Vec<String>);
+
 /// What one command did in one tool.
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
@@ -227,7 +232,7 @@ struct Outcome {
 
 fn alembic_outcomes(
     cases: &[(Vec<Rev>, Vec<Vec<String>>)],
-) -> Option<Vec<Vec<(Outcome, Vec<String>)>>> {
+) -> Option<Vec<Vec<AlembicResult>>> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let has_alembic = Command::new(&python)
         .args(["-c", "import alembic"])
