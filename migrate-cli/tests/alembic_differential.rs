@@ -230,9 +230,7 @@ struct Outcome {
     listed: Option<BTreeSet<String>>,
 }
 
-fn alembic_outcomes(
-    cases: &[(Vec<Rev>, Vec<Vec<String>>)],
-) -> Option<Vec<Vec<AlembicResult>>> {
+fn alembic_outcomes(cases: &[(Vec<Rev>, Vec<Vec<String>>)]) -> Option<Vec<Vec<AlembicResult>>> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let has_alembic = Command::new(&python)
         .args(["-c", "import alembic"])
