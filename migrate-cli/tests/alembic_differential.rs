@@ -435,6 +435,25 @@ fn deliberate(
     {
         return Some(Verdict::Deliberate("bare -N from several heads", true));
     }
+    // 3. `<rev>-N` one step past a root: Alembic reads it as `base` and
+    //    reverts every tree; this tool reverts only what requires that
+    //    root, leaving independent trees (other roots) applied.
+    let past_root = target
+        .rsplit_once('-')
+        .is_some_and(|(rev, n)| !rev.is_empty() && n.parse::<usize>().is_ok());
+    if command[0] == "downgrade"
+        && past_root
+        && ours.ok
+        && theirs.ok
+        && theirs.applied.is_empty()
+        && !ours.applied.is_empty()
+        && ours.applied.is_subset(before)
+    {
+        return Some(Verdict::Deliberate(
+            "<rev>-N past an independent root",
+            true,
+        ));
+    }
     None
 }
 
