@@ -454,6 +454,24 @@ fn deliberate(
             true,
         ));
     }
+    // 4. After a downgrade of a revision that `depends_on` one below
+    //    another current head, Alembic's version table keeps that
+    //    revision as a head too, and a history range naming `current`
+    //    then fails with "overlaps", and so does an upgrade or downgrade
+    //    from those heads; this tool's heads are computed from the applied
+    //    set, so it answers. Alembic's later steps count that extra head,
+    //    so the case stops.
+    if (command[0] != "history" || target.contains("current"))
+        && ours.ok
+        && theirs
+            .message
+            .contains("overlaps with other requested revisions")
+    {
+        return Some(Verdict::Deliberate(
+            "extra head in Alembic's version table",
+            true,
+        ));
+    }
     None
 }
 
