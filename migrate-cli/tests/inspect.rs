@@ -110,8 +110,16 @@ fn merging_two_heads_on(kind: Kind) {
         history.starts_with("b00000000001, c00000000001  ->  d00000000001  (head) (mergepoint)  merge phone and email"),
         "{history}"
     );
-    // Downgrading one step from a merge goes back to both heads.
-    project.ok(&["downgrade", "-1"]);
+    // One step down from a merge does not say which parent: refused, as
+    // in Alembic; naming a parent goes back to both heads.
+    let (_, stderr) = project.fails(2, &["downgrade", "-1"]);
+    assert!(
+        stderr.contains(
+            "`-1` is ambiguous: `d00000000001` has several parents: b00000000001, c00000000001"
+        ),
+        "{stderr}"
+    );
+    project.ok(&["downgrade", "b00000000001"]);
     let current = project.ok(&["current"]);
     assert!(
         current.contains("b00000000001") && current.contains("c00000000001"),
@@ -145,13 +153,20 @@ fn history_ranges_and_the_current_marker() {
         ids(&["history", "-r", "base:b00000000001"]),
         ["b00000000001", "a00000000001"]
     );
+    // A range includes its start and lists only what grows from it, as
+    // Alembic's does: from c, the merge d, not the other side b.
     assert_eq!(
         ids(&["history", "-r", "a00000000001:"]),
-        ["d00000000001", "c00000000001", "b00000000001"]
+        [
+            "d00000000001",
+            "c00000000001",
+            "b00000000001",
+            "a00000000001"
+        ]
     );
     assert_eq!(
         ids(&["history", "-r", "c0:head"]),
-        ["d00000000001", "b00000000001"]
+        ["d00000000001", "c00000000001"]
     );
 
     let marked = project.ok(&["history", "-i"]);
@@ -317,7 +332,7 @@ fn chain_at_c(db: Option<&TestDb>) -> Project {
 }
 
 #[test]
-fn history_ranges_count_from_the_database_and_take_current() {
+fn history_ranges_count_below_the_heads_and_take_current() {
     let db = TestDb::new(Kind::Sqlite, "relative");
     let project = chain_at_c(Some(&db));
     let ids = |range: &str| -> Vec<String> {
@@ -328,34 +343,46 @@ fn history_ranges_count_from_the_database_and_take_current() {
             .map(|r| r["revision"].as_str().unwrap()[..1].to_string())
             .collect()
     };
-    // `-1` is one below the database's state, whatever the down sections.
+    // As in Alembic: a range includes its start; `-N` as a start is N
+    // below the heads; `current` is the database's head (c).
     assert_eq!(ids("-1:"), ["d", "c"]);
+    assert_eq!(ids("-2:"), ["d", "c", "b"]);
     assert_eq!(ids("-2:current"), ["c", "b"]);
-    assert_eq!(ids("current:"), ["d"]);
-    assert_eq!(ids("current:head"), ["d"]);
+    assert_eq!(ids("current:"), ["d", "c"]);
+    assert_eq!(ids("current:head"), ["d", "c"]);
     assert_eq!(ids("base:current"), ["c", "b", "a"]);
-    assert!(ids("+1:").is_empty());
+    assert_eq!(ids("b0:c0"), ["c", "b"]);
     // An end of `+N` counts from the start.
-    assert_eq!(ids("current:+1"), ["d"]);
+    assert_eq!(ids("current:+1"), ["d", "c"]);
     assert_eq!(ids("base:+2"), ["b", "a"]);
     let (_, stderr) = project.fails(2, &["history", "-r", "-4:"]);
     assert!(stderr.contains("`-4` goes 4 step(s)"), "{stderr}");
+    let (_, stderr) = project.fails(2, &["history", "-r", "+1:"]);
+    assert!(stderr.contains("`+1` as the start of a range"), "{stderr}");
+    let (_, stderr) = project.fails(2, &["history", "-r", "d0:b0"]);
+    assert!(
+        stderr.contains("`d00000000001` is not below `b0`; a range runs `older:newer`"),
+        "{stderr}"
+    );
 
-    // Without a database, `current` and relative starts say what is missing.
+    // Without a database, `current` says what is missing.
     let offline = chain_at_c(None);
-    for range in ["-1:", "current:head", "base:current"] {
+    for range in ["current:head", "base:current"] {
         let (_, stderr) = offline.fails(2, &["history", "-r", range]);
         assert!(
-            stderr.contains("counts from the database's current state")
+            stderr.contains("names `current`, the database's state")
                 && stderr.contains("no database is configured"),
             "{range}: {stderr}"
         );
         assert!(stderr.contains("hint: give --database-url"), "{stderr}");
     }
-    // Ranges of revisions need none.
+    // Ranges of revisions, and `-N` below the heads, need none.
     assert!(offline
         .ok(&["history", "-r", "base:+2"])
         .contains("b00000000001"));
+    assert!(offline
+        .ok(&["history", "-r", "-1:"])
+        .contains("c00000000001"));
 }
 
 #[test]

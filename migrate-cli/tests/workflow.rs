@@ -414,3 +414,86 @@ fn database_url_from_an_environment_variable() {
         .success();
     assert!(db.sqlite_file().exists(), "the expanded URL was used");
 }
+
+/// r <- f <- c, and r <- a1 (labelled `billing`, sorting first by file
+/// name): the relative steps of issue 7 §6.
+fn two_branches(db: &TestDb) -> Project {
+    let project = Project::new(Some(db));
+    for (id, revises, extra) in [
+        ("a00000000000", "", ""),
+        (
+            "a10000000000",
+            "a00000000000",
+            "-- branch_labels: billing\n",
+        ),
+        ("f00000000000", "a00000000000", ""),
+        ("f10000000000", "f00000000000", ""),
+    ] {
+        project.write_migration(
+            &format!("{id}_r.sql"),
+            &format!(
+                "-- revision: {id}\n-- revises: {revises}\n-- message: {id}\n{extra}\n\
+                 -- migrate:up\nCREATE TABLE t_{id} (x INTEGER);\n\n\
+                 -- migrate:down\nDROP TABLE t_{id};\n"
+            ),
+        );
+    }
+    project
+}
+
+fn applied(project: &Project) -> Vec<String> {
+    let status: serde_json::Value =
+        serde_json::from_str(&project.ok(&["status", "--json"])).unwrap();
+    status["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "applied")
+        .map(|r| r["revision"].as_str().unwrap()[..2].to_string())
+        .collect()
+}
+
+#[test]
+fn relative_steps_move_one_head() {
+    on_each(
+        backends("relative_steps_move_one_head", false),
+        relative_steps_move_one_head_on,
+    );
+}
+
+fn relative_steps_move_one_head_on(kind: Kind) {
+    let db = TestDb::new(kind, "relative");
+    let project = two_branches(&db);
+    project.ok(&["upgrade", "f00000000000"]);
+    // One current head, f: `+1` is f's child, not billing's pending a1,
+    // which sorts first.
+    project.ok(&["upgrade", "+1"]);
+    assert_eq!(applied(&project), ["a0", "f0", "f1"]);
+    project.ok(&["upgrade", "billing@+1"]);
+    assert_eq!(applied(&project), ["a0", "a1", "f0", "f1"]);
+
+    // Two current heads: a bare step is refused, naming them and the
+    // branch form; nothing changes.
+    for (verb, step) in [("upgrade", "+1"), ("downgrade", "-1")] {
+        let (_, stderr) = project.fails(2, &[verb, step]);
+        assert!(
+            stderr.contains(&format!(
+                "`{step}` is ambiguous: the database has 2 current heads (a10000000000, f10000000000); \
+                 say which branch moves, e.g. `billing@{step}`"
+            )),
+            "{stderr}"
+        );
+        let (_, stderr) = project.fails(2, &[verb, step, "--sql"]);
+        assert!(stderr.contains("is ambiguous"), "--sql: {stderr}");
+    }
+    assert_eq!(applied(&project), ["a0", "a1", "f0", "f1"]);
+
+    project.ok(&["downgrade", "billing@-1"]);
+    assert_eq!(applied(&project), ["a0", "f0", "f1"]);
+    project.ok(&["downgrade", "f1@-1"]);
+    assert_eq!(applied(&project), ["a0", "f0"]);
+    project.ok(&["upgrade", "heads"]);
+    // One root: `billing@base` takes down what grows from it, everything.
+    project.ok(&["downgrade", "billing@base"]);
+    assert!(applied(&project).is_empty());
+}

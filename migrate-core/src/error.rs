@@ -454,7 +454,7 @@ pub enum PlanError {
     /// The target is not in the grammar.
     #[error(
         "`{given}` is not a valid target; use `head`, `heads`, `base`, a revision id or prefix, \
-         `+N`, `-N`, `<rev>+N`, `<rev>-N` or `<label>@head`"
+         `+N`, `-N`, `<rev>+N`, `<rev>-N`, `<label>@head`, `<label>@+N`, `<label>@-N` or `<label>@base`"
     )]
     Syntax {
         /// The target as given.
@@ -531,6 +531,73 @@ pub enum PlanError {
         direction: &'static str,
         /// The ways on.
         candidates: Vec<String>,
+    },
+
+    /// `+N` / `-N` where the database has several current heads: which
+    /// one moves is not said.
+    #[error(
+        "`{given}` is ambiguous: the database has {} current heads ({}); say which branch moves, \
+         e.g. `{example}` (`<label>@{steps:+}` or `<rev>@{steps:+}`)",
+        .heads.len(),
+        .heads.join(", ")
+    )]
+    AmbiguousRelative {
+        /// The target as given.
+        given: String,
+        /// The current heads.
+        heads: Vec<String>,
+        /// The steps asked for, for the suggested form.
+        steps: isize,
+        /// A branch-relative form naming the first head.
+        example: String,
+    },
+
+    /// `<label>@-N` where no current head is on that branch.
+    #[error(
+        "`{given}`: none of the database's current heads is on the branch of `{branch}`, \
+         so there is nothing of it to step back; `migrate current` shows the heads"
+    )]
+    NothingOnBranch {
+        /// The target as given.
+        given: String,
+        /// The label or revision naming the branch.
+        branch: String,
+    },
+
+    /// A `history` range whose start is not below its end.
+    #[error(
+        "`{given}` is not a range of one line of history: `{start}` is not below `{end}`; \
+         a range runs `older:newer`"
+    )]
+    NotARange {
+        /// The range as given.
+        given: String,
+        /// The start revision that is not an ancestor of the end.
+        start: String,
+        /// The end as given.
+        end: String,
+    },
+
+    /// A range side that names two revisions of which one requires the other.
+    #[error(
+        "`{given}` names `{first}` and `{second}`, and one requires the other; name one revision"
+    )]
+    Overlap {
+        /// The range side as given.
+        given: String,
+        /// One revision.
+        first: String,
+        /// The other.
+        second: String,
+    },
+
+    /// A target that has no meaning on this side of a range.
+    #[error("`{given}` {reason}")]
+    RangeSide {
+        /// The target as given.
+        given: String,
+        /// Why, and what to write instead.
+        reason: &'static str,
     },
 
     /// An upgrade to an older target, or a downgrade to a newer one.

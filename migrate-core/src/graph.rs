@@ -263,6 +263,11 @@ impl<'a> RevisionGraph<'a> {
         &self.children[node]
     }
 
+    /// What a node requires directly: its parents and its `depends_on`.
+    pub fn requirements(&self, node: usize) -> &[usize] {
+        &self.requires[node]
+    }
+
     /// Nodes with no `revises`.
     pub fn root_nodes(&self) -> Vec<usize> {
         self.order
@@ -334,6 +339,33 @@ impl<'a> RevisionGraph<'a> {
             .into_iter()
             .filter(|&node| !self.children[node].iter().any(|&c| set.contains(c)))
             .collect()
+    }
+
+    /// The members of `set` that no other member requires (through
+    /// `revises` or `depends_on`), in topological order: what Alembic's
+    /// version table holds for a database at `set`. Unlike
+    /// [`Self::heads_of`], a revision another applied branch depends on is
+    /// not one of them: that branch's head stands for it.
+    pub fn requirement_heads_of(&self, set: &RevisionSet) -> Vec<usize> {
+        self.nodes_in(set)
+            .into_iter()
+            .filter(|&node| !self.required_by[node].iter().any(|&r| set.contains(r)))
+            .collect()
+    }
+
+    /// `nodes` and every revision they revise, transitively (not following
+    /// `depends_on`).
+    pub fn branch_ancestors_inclusive(&self, nodes: &[usize]) -> RevisionSet {
+        self.closure(nodes, &self.parents)
+    }
+
+    /// Whether `node` is on the line of `anchor`: `anchor` itself, a
+    /// revision it revises (transitively), or one that revises it. This is
+    /// Alembic's "shares lineage", which `<label>@+N` and `<label>@-N` use
+    /// to pick the branch; `depends_on` does not count.
+    pub fn shares_lineage(&self, node: usize, anchor: usize) -> bool {
+        self.branch_ancestors_inclusive(&[anchor]).contains(node)
+            || self.branch_descendants_inclusive(&[anchor]).contains(node)
     }
 
     /// `nodes` and everything they require, transitively.

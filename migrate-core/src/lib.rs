@@ -5,7 +5,9 @@
 //! - [`load`]: reading a migrations directory;
 //! - [`graph`]: the revision graph and its validation;
 //! - [`target`]: Alembic's target grammar;
+//! - [`history`]: which revisions `history -r A:B` lists;
 //! - [`plan`]: from an applied set and a target to ordered steps;
+//! - [`relative`]: Alembic's `+N` / `-N` and `<label>@+N` walks;
 //! - [`config`]: `migrate.toml`, read by the CLI and the macro alike;
 //! - [`checksum`]: SHA-256 with line endings normalised;
 //! - [`dialect`]: the SQL sent to each database, shared by the runtime and
@@ -20,10 +22,12 @@ pub mod config;
 pub mod dialect;
 pub mod error;
 pub mod graph;
+pub mod history;
 pub mod load;
 pub mod location;
 pub mod parse;
 pub mod plan;
+pub mod relative;
 pub mod revision;
 pub mod script;
 pub mod statements;

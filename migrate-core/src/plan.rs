@@ -3,6 +3,7 @@
 
 use crate::error::PlanError;
 use crate::graph::{RevisionGraph, RevisionSet};
+use crate::relative::{branch_base_drops, downgrade_drops, upgrade_target};
 use crate::revision::Revision;
 use crate::target::{resolve_branch_head, resolve_head, resolve_revision, walk, Target};
 
@@ -126,7 +127,10 @@ pub fn plan_stamp<'a>(
     target: &Target,
 ) -> Result<StampPlan<'a>, PlanError> {
     let direction = match target {
-        Target::Relative(steps) if *steps < 0 => Direction::Downgrade,
+        Target::Relative(steps) | Target::BranchRelative { steps, .. } if *steps < 0 => {
+            Direction::Downgrade
+        }
+        Target::BranchBase(_) => Direction::Downgrade,
         _ => Direction::Upgrade,
     };
     let (insert, delete) = match destination(graph, applied, target, direction)? {
@@ -177,33 +181,45 @@ fn destination(
                 },
             }
         }
-        Target::Relative(steps) => {
-            let wanted = steps.unsigned_abs();
-            let going_up = *steps > 0;
-            if going_up != (direction == Direction::Upgrade) {
-                return Err(PlanError::WrongDirection {
-                    given,
-                    reason: if going_up {
-                        "moves forward; use `upgrade`"
-                    } else {
-                        "moves back; use `downgrade`"
-                    },
-                });
-            }
-            let candidates = if going_up {
-                missing_ancestors(graph, applied, &graph.head_nodes())
-            } else {
-                reversed(graph.nodes_in(applied))
-            };
-            if candidates.len() < wanted {
-                return Err(PlanError::OutOfRange {
-                    given,
-                    requested: wanted,
-                    available: candidates.len(),
-                });
-            }
-            Destination::Steps(candidates.into_iter().take(wanted).collect())
+        Target::Relative(steps) => relative(graph, applied, None, *steps, direction, given)?,
+        Target::BranchRelative { branch, steps } => {
+            relative(graph, applied, Some(branch), *steps, direction, given)?
         }
+        // As an upgrade target, Alembic's `<label>@base` names no revision:
+        // nothing to apply.
+        Target::BranchBase(_) if direction == Direction::Upgrade => Destination::Base,
+        Target::BranchBase(branch) => {
+            Destination::Steps(branch_base_drops(graph, applied, branch)?)
+        }
+    })
+}
+
+/// `+N` / `-N` / `<branch>@+N` / `<branch>@-N`: a walk from where the
+/// database is ([`crate::relative`]).
+fn relative(
+    graph: &RevisionGraph<'_>,
+    applied: &RevisionSet,
+    branch: Option<&str>,
+    steps: isize,
+    direction: Direction,
+    given: String,
+) -> Result<Destination, PlanError> {
+    let going_up = steps > 0;
+    if going_up != (direction == Direction::Upgrade) {
+        return Err(PlanError::WrongDirection {
+            given,
+            reason: if going_up {
+                "moves forward; use `upgrade`"
+            } else {
+                "moves back; use `downgrade`"
+            },
+        });
+    }
+    let count = steps.unsigned_abs();
+    Ok(if going_up {
+        Destination::At(vec![upgrade_target(graph, applied, branch, count, &given)?])
+    } else {
+        Destination::Steps(downgrade_drops(graph, applied, branch, count, &given)?)
     })
 }
 

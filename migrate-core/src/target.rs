@@ -1,6 +1,6 @@
 //! Alembic's target grammar: `head`, `heads`, `base`, ids, unique prefixes,
-//! branch labels, `+N` / `-N`, `<rev>+N` / `<rev>-N`, `<label>@head` and
-//! ranges `a:b`.
+//! branch labels, `+N` / `-N`, `<rev>+N` / `<rev>-N`, `<label>@head`,
+//! `<label>@+N` / `<label>@-N`, `<label>@base` and ranges `a:b`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,8 +26,20 @@ pub enum Target {
     Revision(String),
     /// `<label>@head`: the head of the branch a label starts.
     BranchHead(String),
-    /// `+N` / `-N`: N revisions on from the current state, or back.
+    /// `+N` / `-N`: N steps on from the database's one current head, or
+    /// back (see [`crate::relative`]).
     Relative(isize),
+    /// `<label>@+N` / `<label>@-N` (or `<rev>@+N`): N steps along the
+    /// branch the label's revision is on, from where the database is on it.
+    BranchRelative {
+        /// The label (or revision) naming the branch.
+        branch: String,
+        /// How many steps, positive toward the heads.
+        steps: isize,
+    },
+    /// `<label>@base`: before the root the label's branch grows from; as a
+    /// downgrade, everything that requires that root goes.
+    BranchBase(String),
     /// `<rev>+N` / `<rev>-N`: N revisions after or before a revision,
     /// following `revises`.
     FromRevision {
@@ -52,11 +64,18 @@ impl Target {
             "base" => return Ok(Target::Base),
             _ => {}
         }
-        if let Some(label) = text.strip_suffix("@head") {
-            return if is_label(label) || is_revision_id(label) {
-                Ok(Target::BranchHead(label.to_string()))
-            } else {
-                Err(syntax())
+        if let Some((branch, rest)) = text.split_once('@') {
+            if !(is_label(branch) || is_revision_id(branch)) {
+                return Err(syntax());
+            }
+            let branch = branch.to_string();
+            return match rest {
+                "head" => Ok(Target::BranchHead(branch)),
+                "base" => Ok(Target::BranchBase(branch)),
+                _ => match signed_steps(rest) {
+                    Some(steps) if steps != 0 => Ok(Target::BranchRelative { branch, steps }),
+                    _ => Err(syntax()),
+                },
             };
         }
         if let Some(at) = text.find(['+', '-']) {
@@ -116,6 +135,8 @@ impl fmt::Display for Target {
             Target::Base => f.write_str("base"),
             Target::Revision(id) => f.write_str(id),
             Target::BranchHead(label) => write!(f, "{label}@head"),
+            Target::BranchRelative { branch, steps } => write!(f, "{branch}@{steps:+}"),
+            Target::BranchBase(label) => write!(f, "{label}@base"),
             Target::Relative(steps) => write!(f, "{steps:+}"),
             Target::FromRevision { revision, steps } => write!(f, "{revision}{steps:+}"),
         }
@@ -274,7 +295,11 @@ pub fn resolve_point(
                 },
             }
         }
-        Target::Heads | Target::Current | Target::Relative(_) => return Ok(None),
+        Target::Heads
+        | Target::Current
+        | Target::Relative(_)
+        | Target::BranchRelative { .. }
+        | Target::BranchBase(_) => return Ok(None),
     }))
 }
 

@@ -284,8 +284,15 @@ fn upgrade_through_a_merge() {
     assert_eq!(up(&g, &[], "c"), ok(&["a", "b", "c"]));
     assert_eq!(up(&g, &["a", "b", "c"], "m"), ok(&["x", "y", "m"]));
     assert_eq!(up(&g, &["a", "x"], "m"), ok(&["b", "c", "y", "m"]));
-    assert_eq!(up(&g, &["a", "b"], "+2"), ok(&["c", "x"]));
-    assert_eq!(up(&g, &["a", "b", "c", "x", "y"], "+1"), ok(&["m"]));
+    // `+2` from b walks b -> c -> m: m needs the other side of the merge.
+    assert_eq!(up(&g, &["a", "b"], "+2"), ok(&["c", "x", "y", "m"]));
+    // With both sides applied there are two current heads: `+1` does not
+    // say which moves (Alembic refuses too).
+    assert!(matches!(
+        up(&g, &["a", "b", "c", "x", "y"], "+1"),
+        Err(PlanError::AmbiguousRelative { heads, .. }) if heads == v(&["c", "y"])
+    ));
+    assert_eq!(up(&g, &["a", "b", "c", "x", "y"], "c@+1"), ok(&["m"]));
     assert_eq!(up(&g, &["a", "b", "c", "x", "y"], "m+1"), ok(&["m", "n"]));
 }
 
@@ -323,7 +330,11 @@ fn downgrade_one_side_of_a_merge() {
     assert_eq!(down(&g, &all, "b"), ok(&["n", "m", "c"]));
     assert_eq!(down(&g, &all, "x"), ok(&["n", "m", "y"]));
     assert_eq!(down(&g, &all, "m"), ok(&["n"]));
-    assert_eq!(down(&g, &["a", "b", "c", "x", "y"], "-1"), ok(&["y"]));
+    assert!(matches!(
+        down(&g, &["a", "b", "c", "x", "y"], "-1"),
+        Err(PlanError::AmbiguousRelative { .. })
+    ));
+    assert_eq!(down(&g, &["a", "b", "c", "x", "y"], "y@-1"), ok(&["y"]));
     assert_eq!(
         down(&g, &["a", "b", "c", "x", "y"], "a"),
         ok(&["y", "x", "c", "b"])
@@ -583,4 +594,154 @@ fn downgrade_keeps_a_branch_that_only_depends_on_the_target() {
     assert_eq!(down(&g, &all, "r"), ok(&["c", "l", "f"]));
     assert_eq!(down(&g, &all, "base"), ok(&["c", "l", "f", "r"]));
     assert_eq!(down(&g, &all, "f-1"), ok(&["c", "l", "f"]));
+}
+
+// ------------------------------------------------- relative steps (Alembic)
+
+/// ```text
+/// r ─ f ─ c
+///  └─ l (lbl)     `l` sorts first by file name; `c` revises `f`
+/// ```
+fn two_branches() -> Vec<Revision> {
+    vec![
+        rev("r"),
+        rev("a1").revises(&["r"]).labels(&["lbl"]),
+        rev("f").revises(&["r"]),
+        rev("c").revises(&["f"]),
+    ]
+}
+
+#[test]
+fn plus_one_moves_the_current_head_not_a_branch_that_sorts_first() {
+    let revisions = two_branches();
+    let g = graph(&revisions);
+    // From f, the one current head, `+1` is f's child c, though the other
+    // branch's pending a1 comes first in the topological order.
+    assert_eq!(up(&g, &["r", "f"], "+1"), ok(&["c"]));
+    assert_eq!(
+        up(&g, &["r", "a1"], "+1"),
+        Err(PlanError::OutOfRange {
+            given: "+1".into(),
+            requested: 1,
+            available: 0,
+        })
+    );
+    // From r, the way on forks.
+    assert!(matches!(
+        up(&g, &["r"], "+1"),
+        Err(PlanError::AmbiguousStep { at, candidates, .. })
+            if at == "r" && candidates == v(&["a1", "f"])
+    ));
+}
+
+#[test]
+fn relative_steps_from_several_heads_are_refused_naming_them() {
+    let revisions = two_branches();
+    let g = graph(&revisions);
+    let applied = ["r", "a1", "f"];
+    for (target, steps) in [("+1", 1), ("-1", -1)] {
+        let err = if steps > 0 {
+            up(&g, &applied, target)
+        } else {
+            down(&g, &applied, target)
+        }
+        .unwrap_err();
+        assert_eq!(
+            err,
+            PlanError::AmbiguousRelative {
+                given: target.into(),
+                heads: v(&["a1", "f"]),
+                steps,
+                example: format!("lbl@{target}"),
+            }
+        );
+        let text = err.to_string();
+        assert!(text.contains("a1, f"), "{text}");
+        assert!(text.contains(&format!("`<label>@{target}`")), "{text}");
+    }
+}
+
+#[test]
+fn branch_relative_steps_move_one_branch() {
+    let revisions = two_branches();
+    let g = graph(&revisions);
+    assert_eq!(up(&g, &[], "lbl@+1"), ok(&["r"]));
+    assert_eq!(up(&g, &["r"], "lbl@+1"), ok(&["a1"]));
+    // f's branch is at r: one step along it is f itself.
+    assert_eq!(up(&g, &["r", "a1"], "f@+1"), ok(&["f"]));
+    assert_eq!(up(&g, &["r", "a1", "f"], "c@+1"), ok(&["c"]));
+    assert_eq!(
+        up(&g, &["r", "a1", "f"], "lbl@+1"),
+        Err(PlanError::OutOfRange {
+            given: "lbl@+1".into(),
+            requested: 1,
+            available: 0,
+        })
+    );
+    let all = ["r", "a1", "f", "c"];
+    assert_eq!(down(&g, &all, "lbl@-1"), ok(&["a1"]));
+    assert_eq!(down(&g, &all, "c@-2"), ok(&["c", "f"]));
+    // Walking a labelled branch down past the shared root reverts its
+    // root: everything, as in Alembic.
+    assert_eq!(down(&g, &all, "lbl@-2"), ok(&["c", "f", "a1", "r"]));
+    // No current head is on lbl's branch (Alembic fails an assertion).
+    assert!(matches!(
+        down(&g, &["r", "f"], "lbl@-1"),
+        Err(PlanError::NothingOnBranch { .. })
+    ));
+    assert_eq!(
+        down(&g, &[], "lbl@-1"),
+        Err(PlanError::NothingOnBranch {
+            given: "lbl@-1".into(),
+            branch: "lbl".into()
+        })
+    );
+    assert!(matches!(
+        up(&g, &[], "nolabel@+1"),
+        Err(PlanError::UnknownBranch { label, .. }) if label == "nolabel"
+    ));
+}
+
+/// Two roots: `x ─ y` and the labelled `l1 ─ l2`.
+fn separate_trees() -> Vec<Revision> {
+    vec![
+        rev("l1").labels(&["other"]),
+        rev("l2").revises(&["l1"]),
+        rev("x"),
+        rev("y").revises(&["x"]),
+    ]
+}
+
+#[test]
+fn branch_base_reverts_the_tree_of_the_branch() {
+    let revisions = separate_trees();
+    let g = graph(&revisions);
+    let all = ["l1", "l2", "x", "y"];
+    assert_eq!(down(&g, &all, "other@base"), ok(&["l2", "l1"]));
+    assert_eq!(down(&g, &all, "y@base"), ok(&["y", "x"]));
+    assert_eq!(up(&g, &[], "other@base"), ok(&[]));
+    assert_eq!(
+        stamp(&g, &all, "other@base"),
+        Ok((v(&[]), v(&["l2", "l1"])))
+    );
+    // One root shared by every branch: `<label>@base` is base.
+    let shared = two_branches();
+    let g = graph(&shared);
+    assert_eq!(
+        down(&g, &["r", "a1", "f", "c"], "lbl@base"),
+        ok(&["c", "f", "a1", "r"])
+    );
+}
+
+#[test]
+fn minus_one_from_a_root_of_one_tree_leaves_the_other_tree() {
+    let revisions = separate_trees();
+    let g = graph(&revisions);
+    assert_eq!(down(&g, &["x"], "-1"), ok(&["x"]));
+    assert_eq!(down(&g, &["x", "l1"], "other@-1"), ok(&["l1"]));
+    assert!(matches!(
+        up(&g, &[], "+1"),
+        Err(PlanError::AmbiguousStep { at, .. }) if at == "base"
+    ));
+    assert_eq!(up(&g, &[], "other@+2"), ok(&["l1", "l2"]));
 }

@@ -75,6 +75,46 @@ fn branch_heads() {
 }
 
 #[test]
+fn branch_relative_steps_and_branch_bases() {
+    assert_eq!(
+        t("billing@+2"),
+        Target::BranchRelative {
+            branch: "billing".into(),
+            steps: 2
+        }
+    );
+    assert_eq!(
+        t("billing@-1"),
+        Target::BranchRelative {
+            branch: "billing".into(),
+            steps: -1
+        }
+    );
+    assert_eq!(
+        t("3f2a@+1"),
+        Target::BranchRelative {
+            branch: "3f2a".into(),
+            steps: 1
+        }
+    );
+    assert_eq!(t("billing@base"), Target::BranchBase("billing".into()));
+    for bad in [
+        "billing@+0",
+        "billing@-0",
+        "billing@+",
+        "billing@1",
+        "billing@+-1",
+        "@+1",
+        "a-b@+1",
+    ] {
+        assert!(
+            matches!(Target::parse(bad), Err(PlanError::Syntax { .. })),
+            "`{bad}` should be refused"
+        );
+    }
+}
+
+#[test]
 fn bad_syntax_is_refused_with_the_grammar() {
     for bad in [
         "",
@@ -120,7 +160,8 @@ fn bad_syntax_is_refused_with_the_grammar() {
 #[test]
 fn display_round_trips() {
     for text in [
-        "head", "heads", "base", "abc", "+2", "-1", "abc+2", "abc-3", "lbl@head",
+        "head", "heads", "base", "abc", "+2", "-1", "abc+2", "abc-3", "lbl@head", "lbl@+2",
+        "lbl@-1", "lbl@base",
     ] {
         let target = t(text);
         assert_eq!(target.to_string(), text);

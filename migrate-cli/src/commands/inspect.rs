@@ -2,18 +2,16 @@
 //! `status`, `check`, and `repair` (which writes only checksums). Each
 //! prints an aligned table for people, or JSON with `--json`.
 
+use migrate_core::history::{current_heads, history_nodes};
 use migrate_core::target::Point;
-use migrate_core::{Revision, RevisionGraph, RevisionSet, Target};
+use migrate_core::{Range, Revision, RevisionGraph, RevisionSet, Target};
 use migrate_runtime::{Backend, RevisionState, Runner, Status};
 use serde::Serialize;
 use sqlx::Pool;
 
 use crate::args::{CurrentArgs, HistoryArgs, JsonArgs, ListArgs, ShowArgs};
 use crate::commands::upgrade::at_text;
-use crate::commands::{
-    is_head, no_database_for, parents_text, resolve_one, start_state, state_after, Bound, Bounds,
-    Context,
-};
+use crate::commands::{is_head, parents_text, resolve_one, Context};
 use crate::database::Access;
 use crate::error::{CliError, CliResult, Exit};
 use crate::output::{self, Cell, Output, Paint, Table};
@@ -224,33 +222,28 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
     let out = &ctx.out;
     let (dir, problems) = ctx.load_allowing_heads()?;
     let graph = RevisionGraph::new_allowing_multiple_heads(&dir.revisions)?;
-    let mut selected: Vec<usize> = graph.topological_nodes().to_vec();
-    if let Some(text) = &args.rev_range {
-        let range = Bounds::parse(text)?;
-        let database = if range.reads_database() {
-            let url = ctx
-                .config
-                .configured_database()?
-                .ok_or_else(|| no_database_for(text, "-r <rev>:head"))?;
-            Some(database_state(ctx, &graph, url).await?)
-        } else {
-            None
-        };
-        let from = start_state(&graph, range.from.as_ref(), database.as_ref())?;
-        let upto = match &range.to {
-            None => None,
-            Some(Bound::Current) => database.clone(),
-            // `+N` / `-N` at the end count from the start.
-            Some(Bound::Target(target @ Target::Relative(_))) => {
-                Some(state_after(&graph, &from, target)?)
-            }
-            Some(Bound::Target(target)) => Some(state_after(&graph, &graph.empty_set(), target)?),
-        };
-        selected.retain(|&node| {
-            upto.as_ref().is_none_or(|set| set.contains(node)) && !from.contains(node)
-        });
-    }
-    selected.reverse();
+    let selected: Vec<usize> = match &args.rev_range {
+        None => graph.topological_nodes().iter().rev().copied().collect(),
+        Some(text) => {
+            let range = Range::parse(text)?;
+            let names_current = [&range.from, &range.to]
+                .iter()
+                .any(|side| matches!(side, Some(Target::Current)));
+            let database = if names_current {
+                let url = ctx.config.configured_database()?.ok_or_else(|| {
+                    CliError::usage(format!(
+                        "`{text}` names `current`, the database's state, and no database is configured"
+                    ))
+                    .hint("give --database-url, or name revisions instead, e.g. `-r <rev>:heads`")
+                })?;
+                Some(database_state(ctx, &graph, url).await?)
+            } else {
+                None
+            };
+            let current = database.map(|applied| current_heads(&graph, &applied));
+            history_nodes(&graph, &range, text, current.as_deref())?
+        }
+    };
 
     let current: Vec<String> = if args.indicate_current {
         let valid = ctx.load()?;
@@ -286,8 +279,8 @@ pub async fn history(ctx: &Context, args: &HistoryArgs) -> CliResult {
     Ok(())
 }
 
-/// What the database has applied, for `history -r current:` and relative
-/// ranges: revisions whose SQL ran (a changed file included: this only
+/// What the database has applied, for `history -r current:` and
+/// `-r <rev>:current`: revisions whose SQL ran (a changed file included: this only
 /// reads), as a set of `graph`.
 async fn database_state(
     ctx: &Context,

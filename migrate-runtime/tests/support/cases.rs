@@ -155,7 +155,19 @@ pub async fn merge_graph_up_and_down<DB: TestDb>(db: &TestDatabase<DB>) {
     assert_eq!(sorted_current(&runner, pool).await, ["merge"]);
     assert_eq!(existing(pool, &tables).await, tables);
 
-    let report = ok(runner.downgrade(pool, "-1").await, "downgrade -1");
+    // One step down from a merge does not say which parent (Alembic
+    // refuses it too); naming a parent takes the merge back alone.
+    let error = err(
+        runner.downgrade(pool, "-1").await,
+        "downgrade -1 from a merge",
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("`-1` is ambiguous: `merge` has several parents"),
+        "{error}"
+    );
+    let report = ok(runner.downgrade(pool, "left").await, "downgrade left");
     assert_eq!(ran(&report), ["merge"]);
     assert_eq!(sorted_current(&runner, pool).await, ["left", "right"]);
 
