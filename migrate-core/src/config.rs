@@ -17,6 +17,10 @@ pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
 /// Seconds to wait for another run's lock unless configured otherwise.
 pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 60;
 
+/// Seconds to wait for the database to answer one of the runner's own
+/// statements (not a revision's SQL) unless configured otherwise.
+pub const DEFAULT_IO_TIMEOUT_SECS: u64 = 30;
+
 /// The settings of a `migrate.toml`, as written and checked. Unknown keys
 /// are refused: a typo such as `history_tabel` must not silently fall back
 /// to the default table.
@@ -36,6 +40,9 @@ pub struct ProjectConfig {
     pub transaction_mode: Option<TransactionModeSetting>,
     /// Seconds to wait for another run's lock.
     pub lock_timeout: Option<u64>,
+    /// Seconds to wait for the database to answer one of the runner's own
+    /// statements (history reads and writes, locking) before giving up.
+    pub io_timeout: Option<u64>,
 }
 
 /// `transaction_mode` as written.

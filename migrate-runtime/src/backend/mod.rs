@@ -54,6 +54,57 @@ pub trait Backend: sqlx::Database {
         lock_timeout: Duration,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Sends a batch of statements in one round trip, like
+    /// [`execute`](Self::execute), and returns the rows each statement
+    /// changed, in order: one count per statement (or per result set), so
+    /// that the history writes at the batch's ends can be checked.
+    fn execute_counted(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = Result<Vec<u64>, sqlx::Error>> + Send;
+
+    /// Where the lock cannot outlive a commit (SQLite, whose lock is the
+    /// write transaction a `transaction: false` revision has to end), a
+    /// second lock that can, held by a connection of its own for the whole
+    /// run and released by closing it. Taken before [`lock`](Self::lock),
+    /// waiting up to `timeout`. `None` where the lock is a session lock
+    /// already, or where there is nothing to lock beside (an in-memory
+    /// SQLite database).
+    fn lock_across_commits(
+        conn: &mut Self::Connection,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Self::Connection>, Error>> + Send {
+        let _ = (conn, timeout);
+        async { Ok(None) }
+    }
+
+    /// Before the lock is taken: settings for this session that make the
+    /// server end it, and so free the lock, soon after the client is gone
+    /// (a crash, a network partition), about `io_timeout` later. Returns
+    /// the SQL that puts the previous values back, run before the
+    /// connection returns to the pool.
+    fn prepare_session(
+        conn: &mut Self::Connection,
+        io_timeout: Duration,
+    ) -> impl Future<Output = Result<Option<String>, sqlx::Error>> + Send {
+        let _ = (conn, io_timeout);
+        async { Ok(None) }
+    }
+
+    /// After this run's connection to session `id` died: from `conn`, a new
+    /// connection, waits up to `settle` for the statement the session is
+    /// still running to finish, then ends the session (rolling back
+    /// whatever it left open and freeing its lock) and waits for it to be
+    /// gone, so that the history read next tells the final outcome.
+    fn end_lost_session(
+        conn: &mut Self::Connection,
+        id: u64,
+        settle: Duration,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        let _ = (conn, id, settle);
+        async { Ok(()) }
+    }
+
     /// Takes the migration lock, waiting up to `timeout`. Session-level: it
     /// survives commits, and ends with the connection if the process dies.
     fn lock(
@@ -186,6 +237,74 @@ where
         checksum: row.try_get(1)?,
         state: row.try_get(2)?,
     })
+}
+
+/// The rows each result of a batch changed (see
+/// [`Backend::execute_counted`]).
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+async fn counts<R>(
+    mut results: futures_core::stream::BoxStream<'_, Result<R, sqlx::Error>>,
+    rows_affected: impl Fn(&R) -> u64,
+) -> Result<Vec<u64>, sqlx::Error> {
+    let mut counts = Vec::new();
+    while let Some(result) =
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(results.as_mut(), cx)).await
+    {
+        counts.push(rows_affected(&result?));
+    }
+    Ok(counts)
+}
+
+/// For [`Backend::end_lost_session`] on a server: polls `state_sql` (one
+/// text column: `active` while the session runs a statement; no row once
+/// it is gone) for up to `settle`, then runs `terminate_sql` and waits
+/// until the session is gone.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn end_session<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    state_sql: &str,
+    terminate_sql: &str,
+    settle: Duration,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Executor;
+    let started = std::time::Instant::now();
+    let gone = loop {
+        let row = (&mut *conn)
+            .fetch_optional(sqlx::raw_sql(state_sql))
+            .await?;
+        let state: Option<String> = row.map(|row| sqlx::Row::try_get(&row, 0)).transpose()?;
+        match state.as_deref() {
+            None => break true,
+            Some("active") if started.elapsed() < settle => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Some(_) => break false,
+        }
+    };
+    if gone {
+        return Ok(());
+    }
+    // The session may have ended between the poll and this: not an error.
+    if let Err(err) = (&mut *conn).execute(sqlx::raw_sql(terminate_sql)).await {
+        tracing::debug!(%err, "ending the session of a lost connection");
+    }
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if (&mut *conn)
+            .fetch_optional(sqlx::raw_sql(state_sql))
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 /// Polls `count_sql` (the number of server sessions with the cancelled

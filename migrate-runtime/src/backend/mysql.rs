@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use sqlx::mysql::{MySql, MySqlConnection};
+use sqlx::mysql::{MySql, MySqlConnection, MySqlQueryResult};
 
 use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, history_rows, Backend};
+use super::{counts, end_session, history_or_missing, history_rows, Backend};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -50,6 +50,55 @@ impl Backend for MySql {
             return Ok(());
         }
         Ok(Self::execute(conn, sql).await?)
+    }
+
+    async fn execute_counted(
+        conn: &mut MySqlConnection,
+        sql: &str,
+    ) -> Result<Vec<u64>, sqlx::Error> {
+        counts(
+            sqlx::raw_sql(sql).execute_many(&mut *conn),
+            MySqlQueryResult::rows_affected,
+        )
+        .await
+    }
+
+    async fn prepare_session(
+        conn: &mut MySqlConnection,
+        io_timeout: Duration,
+    ) -> Result<Option<String>, sqlx::Error> {
+        // The server closes a session idle for `wait_timeout`, or stuck
+        // reading from or writing to its client for `net_*_timeout`, which
+        // frees its GET_LOCK. (TCP keepalive is a global server setting.)
+        // The previous values are kept in user variables of the session,
+        // read left to right before they are changed.
+        let seconds = io_timeout.as_secs().max(1);
+        let set = format!(
+            "SET @migrate_wait_timeout = @@session.wait_timeout, \
+             @migrate_net_read_timeout = @@session.net_read_timeout, \
+             @migrate_net_write_timeout = @@session.net_write_timeout, \
+             SESSION wait_timeout = {seconds}, SESSION net_read_timeout = {seconds}, \
+             SESSION net_write_timeout = {seconds}"
+        );
+        Self::execute(conn, &set).await?;
+        Ok(Some(
+            "SET SESSION wait_timeout = @migrate_wait_timeout, \
+             SESSION net_read_timeout = @migrate_net_read_timeout, \
+             SESSION net_write_timeout = @migrate_net_write_timeout"
+                .to_string(),
+        ))
+    }
+
+    async fn end_lost_session(
+        conn: &mut MySqlConnection,
+        id: u64,
+        settle: Duration,
+    ) -> Result<(), sqlx::Error> {
+        let state = format!(
+            "SELECT CASE WHEN command = 'Query' THEN 'active' ELSE 'idle' END \
+             FROM information_schema.processlist WHERE id = {id}"
+        );
+        end_session::<MySql>(conn, &state, &format!("KILL CONNECTION {id}"), settle).await
     }
 
     async fn lock(

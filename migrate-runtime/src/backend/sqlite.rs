@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
 
-use sqlx::Executor;
+use sqlx::{ConnectOptions, Executor};
 
 use migrate_core::dialect::unpack_history;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, Backend, Backoff, ForeignKeyViolation};
+use super::{counts, history_or_missing, Backend, Backoff, ForeignKeyViolation};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -35,14 +35,54 @@ impl Backend for Sqlite {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
+    async fn execute_counted(
+        conn: &mut SqliteConnection,
+        sql: &str,
+    ) -> Result<Vec<u64>, sqlx::Error> {
+        counts(
+            sqlx::raw_sql(sql).execute_many(&mut *conn),
+            SqliteQueryResult::rows_affected,
+        )
+        .await
+    }
+
+    async fn lock_across_commits(
+        conn: &mut SqliteConnection,
+        timeout: Duration,
+    ) -> Result<Option<SqliteConnection>, Error> {
+        let Some(path) = lock_file(conn).await? else {
+            return Ok(None);
+        };
+        // A database of its own, beside the migrated one, whose write lock
+        // is the run lock: SQLite's own file locking, so it is shared by
+        // every process and freed when the holder's process dies, and the
+        // file needs no format of ours. Nothing is ever written to it.
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let mut lock = options.connect().await.map_err(|err| {
+            Error::Database(sqlx::Error::Configuration(
+                format!(
+                    "cannot open the migration lock file {}: {err}; the database's directory \
+                     must be writable by the run",
+                    path.display()
+                )
+                .into(),
+            ))
+        })?;
+        begin_immediate(&mut lock, timeout).await?;
+        Ok(Some(lock))
+    }
+
     async fn execute_outside_transaction(
         conn: &mut SqliteConnection,
         sql: &str,
         lock_timeout: Duration,
     ) -> Result<(), Error> {
         // The lock is a transaction: give it up for the statements, then
-        // take it again. The pending row committed here tells any runner
-        // that gets in between to stop.
+        // take it again. Other runs wait on the lock file meanwhile (see
+        // `lock_across_commits`); the pending row committed here is what a
+        // crash part-way leaves for the next run.
         Self::execute(conn, "COMMIT").await?;
         let result = Self::execute(conn, sql).await;
         begin_immediate(conn, lock_timeout).await?;
@@ -107,6 +147,18 @@ impl Backend for Sqlite {
     async fn cancel_statement(_: &mut SqliteConnection, _: u64) -> Result<(), sqlx::Error> {
         Ok(())
     }
+}
+
+/// The lock file of the run lock: `<database file>-migrate-lock`; `None`
+/// for a database without a file (in memory, temporary).
+async fn lock_file(conn: &mut SqliteConnection) -> Result<Option<std::path::PathBuf>, Error> {
+    let row = (&mut *conn)
+        .fetch_optional("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .await?;
+    let file: Option<String> = row.map(|row| sqlx::Row::try_get(&row, 0)).transpose()?;
+    Ok(file
+        .filter(|file| !file.is_empty())
+        .map(|file| format!("{file}-migrate-lock").into()))
 }
 
 /// The packed history value (one row, `NULL` for an empty table).

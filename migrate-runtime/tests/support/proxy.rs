@@ -1,6 +1,7 @@
 //! A TCP proxy between a pool and the server that logs what the client
 //! sends, so that a test can count what a no-op run costs without any
-//! server configuration. TLS must be off on the proxied connections.
+//! server configuration, and that can break a connection as a network
+//! failure would ([`Fault`]). TLS must be off on the proxied connections.
 //!
 //! A statement is a simple query or the execution of a prepared one; the
 //! preparations are logged apart, as they run nothing.
@@ -33,14 +34,32 @@ pub enum Sent {
     Prepare(String),
 }
 
+/// What happens to the connection whose client sends the statement a
+/// fault waits for ([`Proxy::fault_on`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The statement reaches the server, then the client's side of the
+    /// connection closes, while the server's side stays open and unread:
+    /// the client sees the connection die, and the server goes on with
+    /// the statement, unaware, as when the network fails between them.
+    Cut,
+    /// The statement is held back and nothing more passes either way,
+    /// with both sockets left open: a partition.
+    Freeze,
+}
+
 /// A running proxy. Messages are logged from every connection through it.
 pub struct Proxy {
     /// Where clients connect (`127.0.0.1:<port>`).
     pub address: String,
     log: Log,
+    fault: Armed,
 }
 
 type Log = Arc<Mutex<Vec<Sent>>>;
+
+/// The fault waiting for a statement containing the text, if any.
+type Armed = Arc<Mutex<Option<(String, Fault)>>>;
 
 impl Proxy {
     /// Listens on a free local port and forwards to `server` (`host:port`).
@@ -50,14 +69,31 @@ impl Proxy {
             .expect("bind the proxy");
         let address = listener.local_addr().expect("proxy address").to_string();
         let log = Log::default();
-        let shared = Arc::clone(&log);
+        let fault = Armed::default();
+        let (shared, armed) = (Arc::clone(&log), Arc::clone(&fault));
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let log = Arc::clone(&shared);
-                tokio::spawn(forward(client, server.clone(), protocol, log));
+                let armed = Arc::clone(&armed);
+                tokio::spawn(forward(client, server.clone(), protocol, log, armed));
             }
         });
-        Proxy { address, log }
+        Proxy {
+            address,
+            log,
+            fault,
+        }
+    }
+
+    /// Arms `fault` for the next statement, on any connection, whose SQL
+    /// contains `trigger`; it strikes once.
+    pub fn fault_on(&self, trigger: &str, fault: Fault) {
+        *self.fault.lock().expect("proxy fault") = Some((trigger.to_string(), fault));
+    }
+
+    /// Whether the armed fault has struck.
+    pub fn fault_struck(&self) -> bool {
+        self.fault.lock().expect("proxy fault").is_none()
     }
 
     /// Everything logged since the last call, emptying the log.
@@ -90,20 +126,47 @@ struct Session {
 type Shared = Arc<Mutex<Session>>;
 
 /// One client connection: each direction message by message.
-async fn forward(client: TcpStream, server: String, protocol: Protocol, log: Log) {
+async fn forward(client: TcpStream, server: String, protocol: Protocol, log: Log, armed: Armed) {
     let Ok(upstream) = TcpStream::connect(&server).await else {
         return;
     };
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = upstream.into_split();
     let session = Shared::default();
-    tokio::spawn(from_server(
+    let answers = tokio::spawn(from_server(
         server_read,
         client_write,
         protocol,
         Arc::clone(&session),
     ));
-    let _ = from_client(client_read, server_write, protocol, session, log).await;
+    let faults = Faults {
+        armed,
+        answers: answers.abort_handle(),
+    };
+    let _ = from_client(client_read, server_write, protocol, session, log, faults).await;
+}
+
+/// A connection's side of the faults: the armed one, and the task that
+/// copies the server's answers to the client.
+struct Faults {
+    armed: Armed,
+    answers: tokio::task::AbortHandle,
+}
+
+impl Faults {
+    /// The fault that strikes at this statement, disarmed.
+    fn strikes(&self, sent: &Option<Sent>) -> Option<Fault> {
+        let Some(Sent::Statement(sql)) = sent else {
+            return None;
+        };
+        let mut armed = self.armed.lock().expect("proxy fault");
+        let matches = armed
+            .as_ref()
+            .is_some_and(|(trigger, _)| sql.contains(trigger.as_str()));
+        matches
+            .then(|| armed.take().map(|(_, fault)| fault))
+            .flatten()
+    }
 }
 
 async fn from_client(
@@ -112,6 +175,7 @@ async fn from_client(
     protocol: Protocol,
     session: Shared,
     log: Log,
+    faults: Faults,
 ) -> std::io::Result<()> {
     let mut startup = true;
     loop {
@@ -123,10 +187,28 @@ async fn from_client(
             Protocol::Postgres => postgres_sent(&frame, &mut session.lock().expect("session")),
             Protocol::MySql => mysql_sent(&frame, &mut session.lock().expect("session")),
         };
+        let fault = faults.strikes(&sent);
         if let Some(sent) = sent {
             log.lock().expect("proxy log").push(sent);
         }
-        write.write_all(&frame).await?;
+        match fault {
+            None => write.write_all(&frame).await?,
+            Some(Fault::Freeze) => {
+                // Holds both sockets open, passing nothing on.
+                let _held = (read, write);
+                return std::future::pending().await;
+            }
+            Some(Fault::Cut) => {
+                write.write_all(&frame).await?;
+                // Ending the answers' task drops the client's write half
+                // and, with this read half, the client's socket; the
+                // server's socket stays open, its answers unread.
+                faults.answers.abort();
+                drop(read);
+                let _held = write;
+                return std::future::pending().await;
+            }
+        }
     }
 }
 
