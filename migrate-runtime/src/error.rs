@@ -223,7 +223,8 @@ impl Error {
     }
 }
 
-fn connection_lost(err: &sqlx::Error) -> bool {
+/// [`Error::is_connection_lost`] of a database error.
+pub(crate) fn connection_lost(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -424,6 +425,9 @@ pub enum IoWait {
     /// Preparing or restoring the session (settings, transaction
     /// boundaries).
     Session,
+    /// Checking, from a second connection, that the server still runs a
+    /// revision's long SQL (the revision's own wait is not bounded).
+    Watch,
 }
 
 impl std::fmt::Display for IoWait {
@@ -434,6 +438,9 @@ impl std::fmt::Display for IoWait {
             IoWait::Lock => "taking the migration lock",
             IoWait::Unlock => "releasing the migration lock",
             IoWait::Session => "setting up or ending the run's session",
+            IoWait::Watch => {
+                "a revision's SQL ran, checking from a second connection that the server still runs it"
+            }
         })
     }
 }

@@ -22,6 +22,7 @@ mod history;
 mod report;
 pub mod runner;
 mod session;
+mod watch;
 
 pub use backend::{Backend, ForeignKeyViolation};
 pub use cancel::cancellations;

@@ -15,6 +15,7 @@ use crate::backend::{Backend, ForeignKeyViolation};
 use crate::error::{Aftermath, Error, HistoryWrite, IoWait, LostOutcome};
 use crate::history::HistoryRow;
 use crate::report::StepReport;
+use crate::watch::{watched, Watch};
 
 pub(crate) struct Session<DB: Backend> {
     conn: PoolConnection<DB>,
@@ -87,6 +88,16 @@ impl<DB: Backend> Session<DB> {
             run_lock: None,
             restore_settings: None,
             broken: false,
+        })
+    }
+
+    /// The watch over a revision's SQL, where the server has a session to
+    /// watch (see [`crate::watch`]).
+    fn watch(&self) -> Option<Watch<DB>> {
+        self.server_session.map(|session| Watch {
+            options: self.pool.connect_options(),
+            session,
+            every: self.io_timeout,
         })
     }
 
@@ -486,16 +497,21 @@ impl<DB: Backend> Session<DB> {
         batch: &str,
         writes: &BatchWrites<'_>,
     ) -> Result<Option<ForeignKeyViolation>, Error> {
-        // A revision's own SQL takes as long as it takes: no I/O timeout.
+        // A revision's own SQL takes as long as it takes: no I/O timeout,
+        // but a watch for a partition.
+        let watch = self.watch();
         if !self.foreign_keys_suspended {
-            let counts = DB::execute_counted(&mut self.conn, batch).await?;
+            let counts = watched(watch, async {
+                Ok(DB::execute_counted(&mut self.conn, batch).await?)
+            })
+            .await?;
             return writes.check(&counts, 0).map(|()| None);
         }
         self.in_checked_savepoint = true;
-        let counts = DB::execute_counted(
-            &mut self.conn,
-            &format!("SAVEPOINT {CHECKED_SAVEPOINT};\n{batch}"),
-        )
+        let batch = format!("SAVEPOINT {CHECKED_SAVEPOINT};\n{batch}");
+        let counts = watched(watch, async {
+            Ok(DB::execute_counted(&mut self.conn, &batch).await?)
+        })
         .await?;
         if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
             return Ok(Some(violation));
@@ -543,7 +559,12 @@ impl<DB: Backend> Session<DB> {
         };
         self.history_write(&before.0, before.1, &revision.id)
             .await?;
-        DB::execute_outside_transaction(&mut self.conn, sql, lock_timeout).await?;
+        let watch = self.watch();
+        watched(
+            watch,
+            DB::execute_outside_transaction(&mut self.conn, sql, lock_timeout),
+        )
+        .await?;
         if self.foreign_keys_suspended {
             // Committed already: the row stays pending for the operator.
             if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {

@@ -318,6 +318,7 @@ fault_tests!(
     cut_during_a_revision_that_commits,
     cut_during_a_revision_that_is_rolled_back,
     cut_during_a_non_transactional_revision,
+    partition_during_a_revision_gives_up,
 );
 
 /// A pending row deleted while its `transaction: false` revision runs

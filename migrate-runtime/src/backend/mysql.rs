@@ -9,7 +9,7 @@ use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{counts, end_session, history_or_missing, history_rows, Backend};
+use super::{counts, end_session, history_or_missing, history_rows, sessions, Backend};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -87,6 +87,13 @@ impl Backend for MySql {
              SESSION net_write_timeout = @migrate_net_write_timeout"
                 .to_string(),
         ))
+    }
+
+    async fn session_exists(conn: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
+        let count = format!(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE id = {id}"
+        );
+        Ok(sessions::<MySql>(conn, &count).await? != "0")
     }
 
     async fn end_lost_session(

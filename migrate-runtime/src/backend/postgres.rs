@@ -10,7 +10,7 @@ use sqlx::Executor;
 use migrate_core::statements::split_statements;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{counts, end_session, history_or_missing, history_rows, Backend, Backoff};
+use super::{counts, end_session, history_or_missing, history_rows, sessions, Backend, Backoff};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -76,6 +76,11 @@ impl Backend for Postgres {
         // SET, not SET LOCAL: they must hold across the run's commits.
         Self::execute(conn, &set.join(";\n")).await?;
         Ok(Some(restore.join(";\n")))
+    }
+
+    async fn session_exists(conn: &mut PgConnection, id: u64) -> Result<bool, sqlx::Error> {
+        let count = format!("SELECT count(*)::text FROM pg_stat_activity WHERE pid = {id}");
+        Ok(sessions::<Postgres>(conn, &count).await? != "0")
     }
 
     async fn end_lost_session(

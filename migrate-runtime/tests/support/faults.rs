@@ -200,6 +200,49 @@ pub async fn cut_during_a_non_transactional_revision<DB: TestDb>(
     assert!(refusal.contains("migrate stamp rev2"), "{refusal}");
 }
 
+/// A partition while a revision's own SQL runs (its batch held back, and
+/// every new connection unanswered): that SQL has no I/O timeout, but the
+/// watch from a second connection finds the server unreachable, and the
+/// run gives up, saying the outcome is unknown, instead of hanging.
+pub async fn partition_during_a_revision_gives_up<DB: TestDb>(db: &TestDatabase<DB>, wire: Wire) {
+    let through = proxied(db, wire).await;
+    let slow = format!("INSERT INTO t1 VALUES (2);\n{}", wire.sleep("30.125"));
+    let runner = runner(vec![
+        creates("rev1", "", "t1"),
+        rev("rev2", "rev1", &slow, "DELETE FROM t1"),
+    ])
+    .with_io_timeout(Duration::from_secs(1));
+    ok(
+        runner.upgrade(&through.pool, "rev1").await,
+        "upgrade to rev1",
+    );
+    through.proxy.fault_on("30.125", Fault::Partition);
+    let error = bounded("a partitioned run", runner.run(&through.pool))
+        .await
+        .expect_err("the network was partitioned");
+    match &error {
+        Error::ConnectionLost {
+            revision,
+            outcome: LostOutcome::Unknown(_),
+            source,
+            ..
+        } if revision == "rev2" => assert!(
+            matches!(
+                **source,
+                Error::IoTimeout {
+                    what: IoWait::Watch,
+                    ..
+                }
+            ),
+            "{error}"
+        ),
+        other => panic!("expected a lost connection with an unknown outcome, got: {other}"),
+    }
+    assert!(error.to_string().contains("migrate current"), "{error}");
+    // The batch never reached the server.
+    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+}
+
 fn assert_lost(error: &Error, id: &str, expected: &LostOutcome) {
     match error {
         Error::ConnectionLost {

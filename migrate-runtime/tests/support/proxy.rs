@@ -44,8 +44,11 @@ pub enum Fault {
     /// the statement, unaware, as when the network fails between them.
     Cut,
     /// The statement is held back and nothing more passes either way,
-    /// with both sockets left open: a partition.
+    /// with both sockets left open: a partition of this connection.
     Freeze,
+    /// Like `Freeze`, and every connection made later hangs unanswered
+    /// too: a partition between the client and the server.
+    Partition,
 }
 
 /// A running proxy. Messages are logged from every connection through it.
@@ -58,8 +61,19 @@ pub struct Proxy {
 
 type Log = Arc<Mutex<Vec<Sent>>>;
 
-/// The fault waiting for a statement containing the text, if any.
-type Armed = Arc<Mutex<Option<(String, Fault)>>>;
+/// The fault waiting for a statement containing the text, if any, and
+/// whether a partition has struck.
+#[derive(Default, Clone)]
+struct Armed {
+    fault: Arc<Mutex<Option<(String, Fault)>>>,
+    partitioned: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Armed {
+    fn partitioned(&self) -> bool {
+        self.partitioned.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
 
 impl Proxy {
     /// Listens on a free local port and forwards to `server` (`host:port`).
@@ -70,11 +84,11 @@ impl Proxy {
         let address = listener.local_addr().expect("proxy address").to_string();
         let log = Log::default();
         let fault = Armed::default();
-        let (shared, armed) = (Arc::clone(&log), Arc::clone(&fault));
+        let (shared, armed) = (Arc::clone(&log), fault.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let log = Arc::clone(&shared);
-                let armed = Arc::clone(&armed);
+                let armed = armed.clone();
                 tokio::spawn(forward(client, server.clone(), protocol, log, armed));
             }
         });
@@ -88,12 +102,12 @@ impl Proxy {
     /// Arms `fault` for the next statement, on any connection, whose SQL
     /// contains `trigger`; it strikes once.
     pub fn fault_on(&self, trigger: &str, fault: Fault) {
-        *self.fault.lock().expect("proxy fault") = Some((trigger.to_string(), fault));
+        *self.fault.fault.lock().expect("proxy fault") = Some((trigger.to_string(), fault));
     }
 
     /// Whether the armed fault has struck.
     pub fn fault_struck(&self) -> bool {
-        self.fault.lock().expect("proxy fault").is_none()
+        self.fault.fault.lock().expect("proxy fault").is_none()
     }
 
     /// Everything logged since the last call, emptying the log.
@@ -121,12 +135,18 @@ struct Session {
     portal: Option<String>,
     /// MySQL: a COM_STMT_PREPARE whose answer (with the id) is due.
     preparing: Option<String>,
+    /// A freeze struck: the server's answers are held back too.
+    frozen: bool,
 }
 
 type Shared = Arc<Mutex<Session>>;
 
 /// One client connection: each direction message by message.
 async fn forward(client: TcpStream, server: String, protocol: Protocol, log: Log, armed: Armed) {
+    if armed.partitioned() {
+        let _held = client;
+        return std::future::pending().await;
+    }
     let Ok(upstream) = TcpStream::connect(&server).await else {
         return;
     };
@@ -159,13 +179,19 @@ impl Faults {
         let Some(Sent::Statement(sql)) = sent else {
             return None;
         };
-        let mut armed = self.armed.lock().expect("proxy fault");
+        let mut armed = self.armed.fault.lock().expect("proxy fault");
         let matches = armed
             .as_ref()
             .is_some_and(|(trigger, _)| sql.contains(trigger.as_str()));
-        matches
+        let fault = matches
             .then(|| armed.take().map(|(_, fault)| fault))
-            .flatten()
+            .flatten();
+        if fault == Some(Fault::Partition) {
+            self.armed
+                .partitioned
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        fault
     }
 }
 
@@ -193,7 +219,8 @@ async fn from_client(
         }
         match fault {
             None => write.write_all(&frame).await?,
-            Some(Fault::Freeze) => {
+            Some(Fault::Freeze | Fault::Partition) => {
+                session.lock().expect("session").frozen = true;
                 // Holds both sockets open, passing nothing on.
                 let _held = (read, write);
                 return std::future::pending().await;
@@ -220,14 +247,39 @@ async fn from_server(
     protocol: Protocol,
     session: Shared,
 ) -> std::io::Result<()> {
-    if protocol == Protocol::Postgres {
-        tokio::io::copy(&mut read, &mut write).await?;
-        return write.shutdown().await;
-    }
     loop {
-        let frame = mysql_packet(&mut read).await?;
-        prepared_id(&frame, &mut session.lock().expect("session"));
-        write.write_all(&frame).await?;
+        let frame = server_frame(&mut read, protocol, &session).await;
+        if session.lock().expect("session").frozen {
+            // Holds the client's socket open, passing nothing on, not
+            // even the server closing its end.
+            let _held = write;
+            return std::future::pending().await;
+        }
+        match frame? {
+            Some(frame) => write.write_all(&frame).await?,
+            None => return write.shutdown().await,
+        }
+    }
+}
+
+/// The next piece of the server's answers; `None` at its end.
+async fn server_frame(
+    read: &mut (impl AsyncRead + Unpin),
+    protocol: Protocol,
+    session: &Shared,
+) -> std::io::Result<Option<Vec<u8>>> {
+    match protocol {
+        Protocol::Postgres => {
+            let mut chunk = vec![0; 8192];
+            let read = read.read(&mut chunk).await?;
+            chunk.truncate(read);
+            Ok((read > 0).then_some(chunk))
+        }
+        Protocol::MySql => {
+            let frame = mysql_packet(read).await?;
+            prepared_id(&frame, &mut session.lock().expect("session"));
+            Ok(Some(frame))
+        }
     }
 }
 
