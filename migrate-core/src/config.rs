@@ -1,7 +1,7 @@
 //! `migrate.toml`, read by the `migrate` CLI and by `embed_migrations!`
 //! with this one reader, so that the application's embedded runner and the
 //! command line agree on the history table, the transaction mode and the
-//! lock timeout by construction.
+//! lock and I/O timeouts by construction.
 
 use serde::Deserialize;
 
@@ -135,7 +135,7 @@ mod tests {
     fn settings_are_read_and_checked_with_their_line() {
         let config = parse_config(
             "migrate.toml",
-            "history_table = \"schema_migrations\"\ntransaction_mode = \"single\"\nlock_timeout = 5\n",
+            "history_table = \"schema_migrations\"\ntransaction_mode = \"single\"\nlock_timeout = 5\nio_timeout = 9\n",
         )
         .unwrap();
         assert_eq!(config.history_table.as_deref(), Some("schema_migrations"));
@@ -144,6 +144,7 @@ mod tests {
             Some(TransactionModeSetting::Single)
         );
         assert_eq!(config.lock_timeout, Some(5));
+        assert_eq!(config.io_timeout, Some(9));
 
         let err = parse_config("migrate.toml", "\nhistory_tabel = \"x\"\n").unwrap_err();
         assert!(

@@ -166,6 +166,12 @@ impl Runner {
         &self.history_table
     }
 
+    /// The I/O timeout, as configured (see
+    /// [`with_io_timeout`](Self::with_io_timeout)).
+    pub fn io_timeout(&self) -> Duration {
+        self.io_timeout
+    }
+
     /// The revision graph, validated.
     pub fn graph(&self) -> Result<RevisionGraph<'_>, Error> {
         RevisionGraph::new(&self.revisions).map_err(Error::InvalidMigrations)
