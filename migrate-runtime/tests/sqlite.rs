@@ -46,6 +46,11 @@ async fn a_run_waits_for_another_runs_non_transactional_revision() {
     assert!(second.is_empty(), "the second run applied {second:?}");
     assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
     assert_eq!(count(&db.pool, "t1").await, 1);
+    // The lock file stays beside the database, empty.
+    let database = db.url.trim_start_matches("sqlite://");
+    let database = database.split('?').next().expect("the database file");
+    let lock = std::fs::metadata(format!("{database}-migrate-lock")).expect("the lock file");
+    assert_eq!(lock.len(), 0);
 }
 
 /// A pending row deleted while its `transaction: false` revision runs

@@ -1,9 +1,13 @@
 //! SQLite: the lock is a write transaction (`BEGIN IMMEDIATE`), so each
-//! revision runs in a savepoint inside it.
+//! revision runs in a savepoint inside it; a run that has work also holds
+//! the write lock of `<database>-migrate-lock` throughout, the lock that
+//! outlives the commits of `transaction: false` revisions.
 
 use std::time::Duration;
 
-use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteQueryResult, SqliteRow,
+};
 
 use sqlx::{ConnectOptions, Executor};
 
@@ -57,9 +61,12 @@ impl Backend for Sqlite {
         // is the run lock: SQLite's own file locking, so it is shared by
         // every process and freed when the holder's process dies, and the
         // file needs no format of ours. Nothing is ever written to it.
+        // The journal in memory: holding the lock leaves no `-journal`
+        // file beside it, even when the holder dies.
         let options = SqliteConnectOptions::new()
             .filename(&path)
-            .create_if_missing(true);
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Memory);
         let mut lock = options.connect().await.map_err(|err| {
             Error::Database(sqlx::Error::Configuration(
                 format!(
