@@ -43,6 +43,9 @@ pub struct Config {
     pub transaction_mode: TransactionMode,
     /// How long to wait for another run's lock.
     pub lock_timeout: Duration,
+    /// How long to wait for the database to answer the runner's own
+    /// statements.
+    pub io_timeout: Duration,
 }
 
 impl Config {
@@ -131,6 +134,9 @@ impl Config {
             lock_timeout: parsed
                 .lock_timeout
                 .map_or(migrate_runtime::DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
+            io_timeout: parsed
+                .io_timeout
+                .map_or(migrate_runtime::DEFAULT_IO_TIMEOUT, Duration::from_secs),
         })
     }
 
@@ -225,7 +231,11 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          # transaction_mode = \"per-revision\"\n\
          \n\
          # Seconds to wait for another run's lock.\n\
-         # lock_timeout = 60\n",
+         # lock_timeout = 60\n\
+         \n\
+         # Seconds to wait for the database to answer the runner's own statements\n\
+         # (history, lock; not a revision's SQL) before giving up, as in a network partition.\n\
+         # io_timeout = 30\n",
         toml_string(migrations)
     )
 }
