@@ -49,6 +49,9 @@ pub struct Config {
     pub schema_shown: String,
     /// `dev_database_url` of the file, `${VAR}` expanded, with its source.
     pub file_dev_url: Option<(String, String)>,
+    /// How long to wait for the database to answer the runner's own
+    /// statements.
+    pub io_timeout: Duration,
 }
 
 impl Config {
@@ -151,6 +154,9 @@ impl Config {
             lock_timeout: parsed
                 .lock_timeout
                 .map_or(migrate_runtime::DEFAULT_LOCK_TIMEOUT, Duration::from_secs),
+            io_timeout: parsed
+                .io_timeout
+                .map_or(migrate_runtime::DEFAULT_IO_TIMEOUT, Duration::from_secs),
         })
     }
 
@@ -269,7 +275,11 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          \n\
          # PostgreSQL/MySQL: an empty database on whose server those commands create\n\
          # (and drop) their scratch databases. SQLite needs none.\n\
-         # dev_database_url = \"postgres://localhost/scratch\"\n",
+         # dev_database_url = \"postgres://localhost/scratch\"\n\
+         \n\
+         # Seconds to wait for the database to answer the runner's own statements\n\
+         # (history, lock; not a revision's SQL) before giving up, as in a network partition.\n\
+         # io_timeout = 30\n",
         toml_string(migrations)
     )
 }

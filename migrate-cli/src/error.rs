@@ -112,7 +112,8 @@ impl From<migrate_runtime::Error> for CliError {
             ),
             E::ChecksumMismatch { .. }
             | E::HalfApplied { .. }
-            | E::InconsistentHistory { .. } => CliError::new(Exit::History, err.to_string()),
+            | E::InconsistentHistory { .. }
+            | E::HistoryWriteMismatch { .. } => CliError::new(Exit::History, err.to_string()),
             E::Database(source) => database_error(&source),
             E::RevisionFailed {
                 location: Some(ref location),

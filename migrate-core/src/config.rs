@@ -1,7 +1,7 @@
 //! `migrate.toml`, read by the `migrate` CLI and by `embed_migrations!`
 //! with this one reader, so that the application's embedded runner and the
 //! command line agree on the history table, the transaction mode and the
-//! lock timeout by construction.
+//! lock and I/O timeouts by construction.
 
 use serde::Deserialize;
 
@@ -16,6 +16,10 @@ pub const DEFAULT_HISTORY_TABLE: &str = "migrate_history";
 
 /// Seconds to wait for another run's lock unless configured otherwise.
 pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 60;
+
+/// Seconds to wait for the database to answer one of the runner's own
+/// statements (not a revision's SQL) unless configured otherwise.
+pub const DEFAULT_IO_TIMEOUT_SECS: u64 = 30;
 
 /// The settings of a `migrate.toml`, as written and checked. Unknown keys
 /// are refused: a typo such as `history_tabel` must not silently fall back
@@ -43,6 +47,9 @@ pub struct ProjectConfig {
     /// creates its scratch databases; `${VAR}` is expanded like
     /// `database_url`. The macro never reads it.
     pub dev_database_url: Option<String>,
+    /// Seconds to wait for the database to answer one of the runner's own
+    /// statements (history reads and writes, locking) before giving up.
+    pub io_timeout: Option<u64>,
 }
 
 /// `transaction_mode` as written.
@@ -135,7 +142,7 @@ mod tests {
     fn settings_are_read_and_checked_with_their_line() {
         let config = parse_config(
             "migrate.toml",
-            "history_table = \"schema_migrations\"\ntransaction_mode = \"single\"\nlock_timeout = 5\n",
+            "history_table = \"schema_migrations\"\ntransaction_mode = \"single\"\nlock_timeout = 5\nio_timeout = 9\n",
         )
         .unwrap();
         assert_eq!(config.history_table.as_deref(), Some("schema_migrations"));
@@ -144,6 +151,7 @@ mod tests {
             Some(TransactionModeSetting::Single)
         );
         assert_eq!(config.lock_timeout, Some(5));
+        assert_eq!(config.io_timeout, Some(9));
 
         let err = parse_config("migrate.toml", "\nhistory_tabel = \"x\"\n").unwrap_err();
         assert!(

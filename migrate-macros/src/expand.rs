@@ -166,6 +166,16 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
 /// The call that makes the runner: with migrate.toml's settings where it
 /// sets any, so that the application and the CLI agree.
 fn constructor(config: &ProjectConfig, revisions: TokenStream) -> TokenStream {
+    let runner = configured(config, revisions);
+    match config.io_timeout {
+        Some(seconds) => quote! {
+            #runner.with_io_timeout(::core::time::Duration::from_secs(#seconds))
+        },
+        None => runner,
+    }
+}
+
+fn configured(config: &ProjectConfig, revisions: TokenStream) -> TokenStream {
     if config.history_table.is_none()
         && config.lock_timeout.is_none()
         && config.transaction_mode.is_none()

@@ -21,8 +21,8 @@ mod input;
 ///
 /// With no argument (`embed_migrations!()`) the directory is the
 /// `migrations` setting of the crate's `migrate.toml`, else `migrations`.
-/// Where that file sets `history_table`, `transaction_mode` or
-/// `lock_timeout`, the runner starts with those settings, the ones the
+/// Where that file sets `history_table`, `transaction_mode`,
+/// `lock_timeout` or `io_timeout`, the runner starts with those settings, the ones the
 /// `migrate` CLI uses (the `with_*` methods still override them); a
 /// malformed file is a compile error naming its line.
 ///

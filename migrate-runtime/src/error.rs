@@ -147,6 +147,69 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// A write to the history table did not change the one row it was
+    /// meant to: something other than this run (an edit by hand, another
+    /// tool, a stamp that did not wait for the lock) changed the table
+    /// meanwhile.
+    #[error(
+        "{write} revision `{revision}` in the history table changed {rows} rows where 1 was expected: \
+         something other than this run (an edit by hand, another tool, or a stamp that did not wait \
+         for the migration lock) changed the history table meanwhile. {}",
+        write.consequence(revision)
+    )]
+    HistoryWriteMismatch {
+        /// The revision whose row it was.
+        revision: String,
+        /// Which write it was.
+        write: HistoryWrite,
+        /// The rows it changed.
+        rows: u64,
+    },
+
+    /// The connection died while a revision ran, so whether it took effect
+    /// was not known when it died; the history was read again on a new
+    /// connection to find out.
+    #[error(
+        "the connection to the database was lost while {} revision `{revision}` ({file}): {source}; \
+         this is a connection problem, not a problem of the file. {}",
+        if *.upgrade { "applying" } else { "reverting" },
+        .outcome.explain(revision, *.upgrade)
+    )]
+    ConnectionLost {
+        /// The revision id.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// Whether it was being applied rather than reverted.
+        upgrade: bool,
+        /// What the history, read again, says happened.
+        outcome: LostOutcome,
+        /// The error the connection failed with.
+        source: Box<Error>,
+    },
+
+    /// The database did not answer one of the runner's own statements
+    /// (not a revision's SQL, which may take as long as it takes) within
+    /// the I/O timeout: the network or the server is down or stuck.
+    #[error(
+        "the database did not answer within {waited:?} while {what}: the network to it or the server \
+         is down or stuck; the run stopped and closed its connection{}. Check that the database is \
+         reachable and run again (the limit is `io_timeout` in migrate.toml, `Runner::with_io_timeout`)",
+        if *.lock_may_be_held {
+            "; the server frees the migration lock once it notices the connection is gone"
+        } else {
+            ""
+        }
+    )]
+    IoTimeout {
+        /// What the runner was waiting for.
+        what: IoWait,
+        /// How long it waited.
+        waited: Duration,
+        /// Whether the run held the migration lock.
+        lock_may_be_held: bool,
+    },
+
     /// The embedded revisions do not form a valid graph (only possible for
     /// a runner built by hand; `embed_migrations!` checks at compile time).
     #[error("the migrations are invalid:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
@@ -155,6 +218,47 @@ pub enum Error {
     /// Any other database error (connecting, reading the history, locking).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// Whether the connection died or stopped answering, so that what the
+    /// statement in flight did is unknown on this side: an I/O error, a
+    /// protocol error, a closed pool, a timeout of the runner's own, or the
+    /// server ending the session (PostgreSQL's `57P0x`, class `08`).
+    pub(crate) fn is_connection_lost(&self) -> bool {
+        match self {
+            Error::IoTimeout { .. } => true,
+            Error::Database(err) => connection_lost(err),
+            _ => false,
+        }
+    }
+}
+
+/// [`Error::is_connection_lost`] of a database error.
+pub(crate) fn connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or_default();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") || {
+                // MariaDB's "Connection was killed" (1927) and the client's
+                // "server has gone away" / "lost connection" (2006, 2013).
+                #[cfg(feature = "mysql")]
+                {
+                    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                        .is_some_and(|my| matches!(my.number(), 1927 | 2006 | 2013))
+                }
+                #[cfg(not(feature = "mysql"))]
+                false
+            }
+        }
+        _ => false,
+    }
 }
 
 /// `Debug` prints the message: `main() -> Result<_, Box<dyn Error>>` reports
@@ -234,6 +338,150 @@ impl std::fmt::Display for Aftermath {
                 "part of it was committed (DDL commits implicitly here, or the revision runs outside a \
                  transaction), so its history row is left pending: inspect the database, fix the file, \
                  then follow the instructions the next run gives"
+            }
+        })
+    }
+}
+
+/// A write to the history table, named in [`Error::HistoryWriteMismatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HistoryWrite {
+    /// The pending row written before a revision's SQL.
+    RecordPending,
+    /// The pending row marked applied after it.
+    MarkApplied,
+    /// An applied row marked reverting before the down SQL.
+    MarkReverting,
+    /// The row deleted after the down SQL.
+    ForgetReverted,
+    /// A row written or deleted by a stamp (rolled back on a mismatch).
+    Stamp,
+    /// A checksum re-recorded by `migrate repair`.
+    UpdateChecksum,
+}
+
+impl HistoryWrite {
+    /// What the mismatch left behind and what to do.
+    fn consequence(self, revision: &str) -> String {
+        match self {
+            HistoryWrite::RecordPending | HistoryWrite::MarkReverting => {
+                "None of the revision's SQL ran. Look at the history (`migrate current`, \
+                 `migrate history`), correct it with `migrate stamp` if it is wrong, and run again"
+                    .to_string()
+            }
+            HistoryWrite::MarkApplied => format!(
+                "The revision's SQL has run and committed, but the history may not record it: \
+                 check the database, then run `migrate stamp {revision}` if its changes are there \
+                 (or undo them and stamp its parent)"
+            ),
+            HistoryWrite::ForgetReverted => {
+                "The revision's down SQL has run and committed: check the database and record \
+                 what is true with `migrate stamp`"
+                    .to_string()
+            }
+            HistoryWrite::Stamp => "The stamp was rolled back, so nothing changed; look at the \
+                 history (`migrate current`) and stamp again"
+                .to_string(),
+            HistoryWrite::UpdateChecksum => {
+                "The checksum was not re-recorded; look at the history \
+                 (`migrate status`) and run `migrate repair` again"
+                    .to_string()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HistoryWrite::RecordPending => "recording as pending",
+            HistoryWrite::MarkApplied => "marking as applied",
+            HistoryWrite::MarkReverting => "marking as reverting",
+            HistoryWrite::ForgetReverted => "deleting the row of reverted",
+            HistoryWrite::Stamp => "stamping",
+            HistoryWrite::UpdateChecksum => "re-recording the checksum of",
+        })
+    }
+}
+
+/// What the history, read on a new connection, says about a revision
+/// whose connection died while it ran ([`Error::ConnectionLost`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LostOutcome {
+    /// It committed before the connection died.
+    Committed,
+    /// It was rolled back: nothing of it stayed.
+    RolledBack,
+    /// It runs outside a transaction (or MySQL committed its DDL) and its
+    /// history row is left pending or reverting: part of it may have
+    /// taken effect.
+    HalfApplied,
+    /// The history could not be read: the outcome is still unknown.
+    Unknown(String),
+}
+
+impl LostOutcome {
+    fn explain(&self, revision: &str, upgrade: bool) -> String {
+        let done = if upgrade { "applied" } else { "reverted" };
+        match self {
+            LostOutcome::Committed => format!(
+                "Read again on a new connection, the history shows that it committed before the \
+                 connection died: `{revision}` is {done}. Run again once the connection is back \
+                 for whatever is left"
+            ),
+            LostOutcome::RolledBack => format!(
+                "Read again on a new connection, the history shows that it was rolled back: \
+                 `{revision}` is not {done}, and nothing of it stayed. Run again once the \
+                 connection is back"
+            ),
+            LostOutcome::HalfApplied => format!(
+                "Read again on a new connection, the history shows `{revision}` left {}: it runs \
+                 outside a transaction (or its DDL committed on its own), so part of it may have \
+                 taken effect. Inspect the database; the next run refuses and says which \
+                 `migrate stamp` records what you find",
+                if upgrade { "pending" } else { "reverting" }
+            ),
+            LostOutcome::Unknown(why) => format!(
+                "Whether it took effect is unknown: reading the history on a new connection \
+                 failed too ({why}). Once the database is reachable, `migrate current` tells \
+                 whether `{revision}` is {done}; then run again"
+            ),
+        }
+    }
+}
+
+/// What the runner waited for when an [`Error::IoTimeout`] struck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IoWait {
+    /// Reading the history table.
+    HistoryRead,
+    /// Writing the history table.
+    HistoryWrite,
+    /// Taking the migration lock (beyond the lock timeout itself).
+    Lock,
+    /// Releasing the lock.
+    Unlock,
+    /// Preparing or restoring the session (settings, transaction
+    /// boundaries).
+    Session,
+    /// Checking, from a second connection, that the server still runs a
+    /// revision's long SQL (the revision's own wait is not bounded).
+    Watch,
+}
+
+impl std::fmt::Display for IoWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IoWait::HistoryRead => "reading the history table",
+            IoWait::HistoryWrite => "writing the history table",
+            IoWait::Lock => "taking the migration lock",
+            IoWait::Unlock => "releasing the migration lock",
+            IoWait::Session => "setting up or ending the run's session",
+            IoWait::Watch => {
+                "a revision's SQL ran, checking from a second connection that the server still runs it"
             }
         })
     }

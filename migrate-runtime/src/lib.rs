@@ -22,15 +22,18 @@ mod history;
 mod report;
 pub mod runner;
 mod session;
+mod watch;
 
 pub use backend::{Backend, BatchFailure, ForeignKeyViolation};
 pub use cancel::cancellations;
-pub use error::{Aftermath, Error};
+pub use error::{Aftermath, Error, HistoryWrite, IoWait, LostOutcome};
 pub use history::HistoryRow;
 pub use migrate_core as core;
 pub use migrate_core::Revision;
 pub use report::{Report, RevisionState, RevisionStatus, Status, StepReport};
-pub use runner::{Runner, TransactionMode, DEFAULT_HISTORY_TABLE, DEFAULT_LOCK_TIMEOUT};
+pub use runner::{
+    Runner, TransactionMode, DEFAULT_HISTORY_TABLE, DEFAULT_IO_TIMEOUT, DEFAULT_LOCK_TIMEOUT,
+};
 
 /// Embeds a migrations directory, checked at compile time. See the crate
 /// documentation of `migrate-macros`.

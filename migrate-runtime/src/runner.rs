@@ -9,7 +9,7 @@ use sqlx::Pool;
 
 use migrate_core::{
     plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
-    RevisionGraph, StampPlan, Target,
+    RevisionGraph, StampPlan, Target, Wrap,
 };
 
 use crate::backend::Backend;
@@ -24,6 +24,12 @@ pub const DEFAULT_HISTORY_TABLE: &str = migrate_core::config::DEFAULT_HISTORY_TA
 /// How long a runner waits for another run's lock unless told otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: Duration =
     Duration::from_secs(migrate_core::config::DEFAULT_LOCK_TIMEOUT_SECS);
+
+/// How long a runner waits for an answer to one of its own statements
+/// (history reads and writes, locking, session setup; not a revision's
+/// SQL) unless told otherwise.
+pub const DEFAULT_IO_TIMEOUT: Duration =
+    Duration::from_secs(migrate_core::config::DEFAULT_IO_TIMEOUT_SECS);
 
 /// How revisions are grouped into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +66,7 @@ pub struct Runner {
     revisions: Cow<'static, [Revision]>,
     history_table: Cow<'static, str>,
     lock_timeout: Duration,
+    io_timeout: Duration,
     ignore_unknown: bool,
     transaction_mode: TransactionMode,
 }
@@ -72,6 +79,7 @@ impl Runner {
             revisions: Cow::Borrowed(revisions),
             history_table: Cow::Borrowed(DEFAULT_HISTORY_TABLE),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            io_timeout: DEFAULT_IO_TIMEOUT,
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
         }
@@ -91,6 +99,7 @@ impl Runner {
             revisions: Cow::Borrowed(revisions),
             history_table: Cow::Borrowed(history_table),
             lock_timeout,
+            io_timeout: DEFAULT_IO_TIMEOUT,
             ignore_unknown: false,
             transaction_mode,
         }
@@ -119,6 +128,20 @@ impl Runner {
         self
     }
 
+    /// How long to wait for the database to answer one of the runner's own
+    /// statements: the history read and writes, taking the lock (beyond
+    /// the lock timeout), setting up and ending the session (default 30 s).
+    /// A revision's own SQL is not bounded: it takes as long as it takes.
+    /// When it strikes, the run fails with [`Error::IoTimeout`] and closes
+    /// its connection; on PostgreSQL and MySQL the run's session is also
+    /// set up so that the server ends it, freeing the lock, about this
+    /// long after the client is gone (see the README's "Network failures").
+    /// `const`, for `static` runners.
+    pub const fn with_io_timeout(mut self, timeout: Duration) -> Self {
+        self.io_timeout = timeout;
+        self
+    }
+
     /// Whether to proceed when the database has applied revisions this
     /// build does not know (default: refuse, as after a rollback of the
     /// application to an older build).
@@ -141,6 +164,12 @@ impl Runner {
     /// The history table's name, as configured.
     pub fn history_table(&self) -> &str {
         &self.history_table
+    }
+
+    /// The I/O timeout, as configured (see
+    /// [`with_io_timeout`](Self::with_io_timeout)).
+    pub fn io_timeout(&self) -> Duration {
+        self.io_timeout
     }
 
     /// The revision graph, validated.
@@ -191,7 +220,7 @@ impl Runner {
         target: &Target,
     ) -> Result<Report, Error> {
         let table = self.table()?;
-        let mut session = Session::<DB>::open(pool, table).await?;
+        let mut session = Session::<DB>::open(pool, table, self.io_timeout).await?;
 
         // The optimistic read: the whole of a no-op boot.
         let rows = session.read().await?;
@@ -305,7 +334,7 @@ impl Runner {
         let target = Target::parse(target)?;
         let graph = self.graph()?;
         let table = self.table()?;
-        let mut session = Session::<DB>::open(pool, table.clone()).await?;
+        let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
         session.lock(self.lock_timeout).await?;
         let result = async {
             session.create_history_table().await?;
@@ -334,12 +363,13 @@ impl Runner {
                     .chain(plan.delete.iter().map(|r| r.id.as_ref()))
                     .collect()
             };
-            let wrap = session.revision_wrap(false);
-            let batch = DB::DIALECT.stamp_batch(&table, &forget, &plan.insert, wrap);
-            if let Err(err) = session.execute(&batch).await {
-                session.roll_back(wrap).await;
-                return Err(err);
-            }
+            let batch = DB::DIALECT.stamp_batch(&table, &forget, &plan.insert, Wrap::None);
+            let rows: Vec<&str> = forget
+                .iter()
+                .copied()
+                .chain(plan.insert.iter().map(|r| r.id.as_ref()))
+                .collect();
+            session.history_batch(&batch, &rows).await?;
             Ok(stamp_report(&plan))
         }
         .await;
@@ -428,7 +458,7 @@ impl Runner {
     /// revisions repaired.
     pub async fn repair<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
         let table = self.table()?;
-        let mut session = Session::<DB>::open(pool, table.clone()).await?;
+        let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
         session.lock(self.lock_timeout).await?;
         let result = async {
             let rows = session.read().await?.unwrap_or_default();
@@ -436,9 +466,7 @@ impl Runner {
             let mut repaired = Vec::new();
             for (index, _) in &checked.drifted {
                 let revision = &self.revisions[*index];
-                session
-                    .execute(&DB::DIALECT.update_checksum(&table, revision))
-                    .await?;
+                session.update_checksum(revision).await?;
                 repaired.push(revision.id.to_string());
             }
             Ok(repaired)
@@ -452,7 +480,7 @@ impl Runner {
         pool: &Pool<DB>,
     ) -> Result<(RevisionGraph<'_>, CheckedHistory), Error> {
         let graph = self.graph()?;
-        let mut session = Session::<DB>::open(pool, self.table()?).await?;
+        let mut session = Session::<DB>::open(pool, self.table()?, self.io_timeout).await?;
         let rows = session.read().await?.unwrap_or_default();
         Ok((graph, CheckedHistory::new(&self.revisions, &rows)))
     }

@@ -107,3 +107,42 @@ async fn dropped_run_cancels_the_server_statement() {
     )
     .await;
 }
+
+/// How the fault tests reach the server through their proxy.
+const WIRE: support::faults::Wire = support::faults::Wire {
+    protocol: Protocol::MySql,
+    default_port: 3306,
+    no_tls: "ssl-mode=disabled",
+    sleep: "SELECT SLEEP({})",
+};
+
+/// Instantiates the proxied fault cases of `support::faults`.
+macro_rules! fault_tests {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(db) = support::mysql().await else { return };
+                support::faults::$case::<MySql>(&db, WIRE).await;
+            }
+        )*
+    };
+}
+
+fault_tests!(
+    frozen_history_read_times_out,
+    cut_during_a_revision_that_commits,
+    cut_during_a_revision_that_is_rolled_back,
+    cut_during_a_non_transactional_revision,
+    partition_during_a_revision_gives_up,
+);
+
+/// A pending row deleted while its `transaction: false` revision runs
+/// fails the run loudly when it is to be marked applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_row_deleted_while_a_revision_runs() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    support::faults::history_row_deleted_behind_the_runs_back(&db, "SELECT SLEEP(1)").await;
+}

@@ -237,17 +237,18 @@ async fn killed_mid_revision_then_run_again() {
     );
 }
 
-/// Killed in a long revision, where the server only notices the dead
-/// client when the batch ends (the default): the orphaned session finishes
-/// rev2 while holding the lock, and the next run waits for it, then
-/// applies only rev3.
+/// Killed in a long revision with the server's default settings: the run
+/// set `client_connection_check_interval` for its session, so the server
+/// notices the dead client within a second instead of when the batch
+/// ends (it used to finish rev2, orphaned, holding the lock): rev2 is
+/// rolled back, the lock freed, and the next run applies rev2 and rev3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_mid_revision_while_the_server_finishes_it() {
+async fn killed_mid_revision_with_default_server_settings() {
     let Some(db) = support::postgres().await else {
         return;
     };
     let report = kill_in_rev2_then_run_again(&db, "migrate_test.sleep=2").await;
-    assert_eq!(report.revisions(), ["rev3"]);
+    assert_eq!(report.revisions(), ["rev2", "rev3"]);
 }
 
 /// `CREATE INDEX CONCURRENTLY` in a revision that runs in a transaction
@@ -289,4 +290,43 @@ async fn dropped_run_cancels_the_server_statement() {
          AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
     )
     .await;
+}
+
+/// How the fault tests reach the server through their proxy.
+const WIRE: support::faults::Wire = support::faults::Wire {
+    protocol: Protocol::Postgres,
+    default_port: 5432,
+    no_tls: "sslmode=disable",
+    sleep: "SELECT pg_sleep({})",
+};
+
+/// Instantiates the proxied fault cases of `support::faults`.
+macro_rules! fault_tests {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(db) = support::postgres().await else { return };
+                support::faults::$case::<Postgres>(&db, WIRE).await;
+            }
+        )*
+    };
+}
+
+fault_tests!(
+    frozen_history_read_times_out,
+    cut_during_a_revision_that_commits,
+    cut_during_a_revision_that_is_rolled_back,
+    cut_during_a_non_transactional_revision,
+    partition_during_a_revision_gives_up,
+);
+
+/// A pending row deleted while its `transaction: false` revision runs
+/// fails the run loudly when it is to be marked applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_row_deleted_while_a_revision_runs() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    support::faults::history_row_deleted_behind_the_runs_back(&db, "SELECT pg_sleep(1)").await;
 }

@@ -269,7 +269,7 @@ fn a_thousand_migrations_embed_in_file_name_order() {
 }
 
 /// `embed_migrations!()` reads the crate's migrate.toml with the CLI's
-/// reader: the directory and the history table come from it, editing it
+/// reader: the directory, the history table and the I/O timeout come from it, editing it
 /// rebuilds the crate, and a malformed file is a compile error naming its
 /// line.
 #[test]
@@ -288,7 +288,7 @@ fn the_crates_migrate_toml_sets_the_runner() {
 
 fn main() {
     let ids: Vec<&str> = RUNNER.revisions().iter().map(|r| r.id.as_ref()).collect();
-    println!("{} {}", RUNNER.history_table(), ids.join(","));
+    println!("{} {} {:?}", RUNNER.history_table(), ids.join(","), RUNNER.io_timeout());
 }
 "#,
     )
@@ -299,16 +299,20 @@ fn main() {
             &config,
             format!(
                 "migrations = \"db/changes\"\nhistory_table = \"{table}\"\n\
-                 transaction_mode = \"single\"\nlock_timeout = 5\n\
+                 transaction_mode = \"single\"\nlock_timeout = 5\nio_timeout = 7\n\
                  database_url = \"${{SET_ONLY_WHEN_THE_CLI_RUNS}}\"\n"
             ),
         )
         .unwrap()
     };
     write_config("schema_migrations");
-    assert_eq!(probe.run(), ["schema_migrations a1"]);
+    assert_eq!(probe.run(), ["schema_migrations a1 7s"]);
     write_config("app.schema_migrations");
-    assert_eq!(probe.run(), ["app.schema_migrations a1"], "edited: rebuilt");
+    assert_eq!(
+        probe.run(),
+        ["app.schema_migrations a1 7s"],
+        "edited: rebuilt"
+    );
 
     std::fs::write(
         &config,

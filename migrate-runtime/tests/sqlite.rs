@@ -6,15 +6,67 @@
 mod support;
 
 use sqlx::Sqlite;
+use support::faults::{history_row_deleted_behind_the_runs_back, wait_for_history};
+use support::{applied, count, creates, file, history};
+
+/// A statement that takes about a second and writes nothing (so that it
+/// leaves the database's write lock free for others).
+const SLOW: &str =
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000000) \
+                    SELECT COUNT(*) FROM n";
+
+/// A second run that starts while the first runs a `transaction: false`
+/// revision (the database's write lock given up meanwhile) waits for the
+/// first to finish, then finds everything applied; it used to take the
+/// write lock, find the pending row and refuse with "half-applied, stamp
+/// the parent", which, followed, lost the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_waits_for_another_runs_non_transactional_revision() {
+    let db = support::sqlite().await.expect("SQLite is always available");
+    let runner = support::runner(vec![
+        creates("rev1", "", "t1"),
+        file(
+            "rev2",
+            "rev1",
+            &format!("INSERT INTO t1 VALUES (1);\n{SLOW}"),
+            Some("DELETE FROM t1"),
+            &["transaction: false"],
+        ),
+        creates("rev3", "rev2", "t3"),
+    ]);
+    let (first_pool, second_pool) = (db.pool_with(1).await, db.pool_with(1).await);
+    let first_runner = runner.clone();
+    let first = tokio::spawn(async move { first_runner.run(&first_pool).await });
+    wait_for_history(&db.pool, &[("rev1", "applied"), ("rev2", "pending")]).await;
+    let second = runner.run(&second_pool).await;
+    let first = first.await.expect("the first run panicked");
+    let first = first.unwrap_or_else(|err| panic!("the first run failed: {err}"));
+    let second = second.unwrap_or_else(|err| panic!("the second run failed: {err}"));
+    assert_eq!(first.revisions(), vec!["rev1", "rev2", "rev3"]);
+    assert!(second.is_empty(), "the second run applied {second:?}");
+    assert_eq!(history(&db.pool).await, applied(&["rev1", "rev2", "rev3"]));
+    assert_eq!(count(&db.pool, "t1").await, 1);
+    // The lock file stays beside the database, empty.
+    let database = db.url.trim_start_matches("sqlite://");
+    let database = database.split('?').next().expect("the database file");
+    let lock = std::fs::metadata(format!("{database}-migrate-lock")).expect("the lock file");
+    assert_eq!(lock.len(), 0);
+}
+
+/// A pending row deleted while its `transaction: false` revision runs
+/// fails the run loudly when it is to be marked applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_row_deleted_while_a_revision_runs() {
+    let db = support::sqlite().await.expect("SQLite is always available");
+    history_row_deleted_behind_the_runs_back(&db, SLOW).await;
+}
 
 shared_database_tests!(Sqlite, support::sqlite);
 
-/// Known limitation: SQLite's lock is its write transaction, which a
-/// `transaction: false` revision has to end while its SQL runs. A runner
-/// that takes the lock meanwhile finds the revision's pending row and
-/// refuses with HalfApplied instead of waiting for it.
+/// SQLite's lock is its write transaction, which a `transaction: false`
+/// revision has to end while its SQL runs: the runs that want the lock
+/// meanwhile wait on the lock file held across the whole run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known limitation: concurrent runs fail while a transaction: false revision runs on SQLite"]
 async fn concurrent_runners_with_a_non_transactional_revision() {
     let Some(db) = support::sqlite().await else {
         return;

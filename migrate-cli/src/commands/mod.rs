@@ -60,12 +60,13 @@ impl Context {
     }
 
     /// A runner over the directory's revisions, with the configured table,
-    /// transaction mode and lock timeout.
+    /// transaction mode, lock timeout and I/O timeout.
     pub fn runner(&self, dir: MigrationDir) -> Runner {
         Runner::new(dir.revisions)
             .with_history_table(self.config.history_table.clone())
             .with_transaction_mode(self.config.transaction_mode)
             .with_lock_timeout(self.config.lock_timeout)
+            .with_io_timeout(self.config.io_timeout)
     }
 }
 

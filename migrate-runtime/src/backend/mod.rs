@@ -45,13 +45,17 @@ pub trait Backend: sqlx::Database {
         sql: &str,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Sends a revision's batch in one round trip, as
-    /// [`execute`](Self::execute) does, telling on failure how many of its
-    /// statements succeeded first and where the database pointed in it.
+    /// Sends a batch in one round trip, as [`execute`](Self::execute)
+    /// does, reading its results statement by statement: on success, the
+    /// rows each statement changed, in order (one count per statement, or
+    /// per result set), so that the history writes at a revision's ends
+    /// can be checked; on failure, how many statements succeeded first and
+    /// where the database pointed, so that the failed statement is found
+    /// in its file.
     fn execute_batch(
         conn: &mut Self::Connection,
         sql: &str,
-    ) -> impl Future<Output = Result<(), BatchFailure>> + Send;
+    ) -> impl Future<Output = Result<Vec<u64>, BatchFailure>> + Send;
 
     /// Runs SQL that must not be inside a transaction (`transaction:
     /// false`), statement by statement where the protocol would otherwise
@@ -63,6 +67,59 @@ pub trait Backend: sqlx::Database {
         sql: &str,
         lock_timeout: Duration,
     ) -> impl Future<Output = Result<Result<(), BatchFailure>, Error>> + Send;
+
+    /// Where the lock cannot outlive a commit (SQLite, whose lock is the
+    /// write transaction a `transaction: false` revision has to end), a
+    /// second lock that can, held by a connection of its own for the whole
+    /// run and released by closing it. Taken before [`lock`](Self::lock),
+    /// waiting up to `timeout`. `None` where the lock is a session lock
+    /// already, or where there is nothing to lock beside (an in-memory
+    /// SQLite database).
+    fn lock_across_commits(
+        conn: &mut Self::Connection,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<Self::Connection>, Error>> + Send {
+        let _ = (conn, timeout);
+        async { Ok(None) }
+    }
+
+    /// Before the lock is taken: settings for this session that make the
+    /// server end it, and so free the lock, soon after the client is gone
+    /// (a crash, a network partition), about `io_timeout` later. Returns
+    /// the SQL that puts the previous values back, run before the
+    /// connection returns to the pool.
+    fn prepare_session(
+        conn: &mut Self::Connection,
+        io_timeout: Duration,
+    ) -> impl Future<Output = Result<Option<String>, sqlx::Error>> + Send {
+        let _ = (conn, io_timeout);
+        async { Ok(None) }
+    }
+
+    /// Whether the server still has session `id`, asked from `conn`, a
+    /// second connection: how a revision's long SQL is watched for a
+    /// partition. `true` where there is no server (SQLite).
+    fn session_exists(
+        conn: &mut Self::Connection,
+        id: u64,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send {
+        let _ = (conn, id);
+        async { Ok(true) }
+    }
+
+    /// After this run's connection to session `id` died: from `conn`, a new
+    /// connection, waits up to `settle` for the statement the session is
+    /// still running to finish, then ends the session (rolling back
+    /// whatever it left open and freeing its lock) and waits for it to be
+    /// gone, so that the history read next tells the final outcome.
+    fn end_lost_session(
+        conn: &mut Self::Connection,
+        id: u64,
+        settle: Duration,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+        let _ = (conn, id, settle);
+        async { Ok(()) }
+    }
 
     /// Takes the migration lock, waiting up to `timeout`. Session-level: it
     /// survives commits, and ends with the connection if the process dies.
@@ -144,28 +201,30 @@ pub struct BatchFailure {
     pub position: Option<usize>,
 }
 
-/// Sends `sql` as one query and counts the statements that succeeded
-/// before a failure; `position` reads the database's error position.
+/// Sends `sql` as one query and reads its results one by one (see
+/// [`Backend::execute_batch`]): `rows_affected` reads a result's count,
+/// `position` the database's error position.
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
 async fn execute_counting<DB: sqlx::Database>(
     conn: &mut DB::Connection,
     sql: &str,
+    rows_affected: impl Fn(&DB::QueryResult) -> u64,
     position: impl Fn(&sqlx::Error) -> Option<usize>,
-) -> Result<(), BatchFailure>
+) -> Result<Vec<u64>, BatchFailure>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
     let mut results = sqlx::raw_sql(sql).execute_many(&mut *conn);
-    let mut completed = 0;
+    let mut counts = Vec::new();
     loop {
         match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
-            None => return Ok(()),
-            Some(Ok(_)) => completed += 1,
+            None => return Ok(counts),
+            Some(Ok(result)) => counts.push(rows_affected(&result)),
             Some(Err(source)) => {
                 return Err(BatchFailure {
                     position: position(&source),
                     source,
-                    completed,
+                    completed: counts.len(),
                 })
             }
         }
@@ -237,6 +296,74 @@ where
         checksum: row.try_get(1)?,
         state: row.try_get(2)?,
     })
+}
+
+/// For [`Backend::end_lost_session`] on a server: polls `state_sql` (one
+/// text column: `active` while the session runs a statement; no row once
+/// it is gone) for up to `settle`, then runs `terminate_sql` and waits
+/// until the session is gone.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn end_session<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    state_sql: &str,
+    terminate_sql: &str,
+    settle: Duration,
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Executor;
+    let started = std::time::Instant::now();
+    let gone = loop {
+        let row = (&mut *conn)
+            .fetch_optional(sqlx::raw_sql(state_sql))
+            .await?;
+        let state: Option<String> = row.map(|row| sqlx::Row::try_get(&row, 0)).transpose()?;
+        match state.as_deref() {
+            None => break true,
+            Some("active") if started.elapsed() < settle => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Some(_) => break false,
+        }
+    };
+    if gone {
+        return Ok(());
+    }
+    // The session may have ended between the poll and this: not an error.
+    if let Err(err) = (&mut *conn).execute(sqlx::raw_sql(terminate_sql)).await {
+        tracing::debug!(%err, "ending the session of a lost connection");
+    }
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if (&mut *conn)
+            .fetch_optional(sqlx::raw_sql(state_sql))
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Runs `count_sql`, the number of sessions with some id as text.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn sessions<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    count_sql: &str,
+) -> Result<String, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Executor;
+    let row = (&mut *conn).fetch_one(sqlx::raw_sql(count_sql)).await?;
+    sqlx::Row::try_get(&row, 0)
 }
 
 /// Polls `count_sql` (the number of server sessions with the cancelled

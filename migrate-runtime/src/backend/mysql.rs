@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use sqlx::mysql::{MySql, MySqlConnection};
+use sqlx::mysql::{MySql, MySqlConnection, MySqlQueryResult};
 
 use sqlx::Executor;
 
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, history_rows, Backend, BatchFailure};
+use super::{end_session, history_or_missing, history_rows, sessions, Backend, BatchFailure};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -37,8 +37,11 @@ impl Backend for MySql {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
-    async fn execute_batch(conn: &mut MySqlConnection, sql: &str) -> Result<(), BatchFailure> {
-        super::execute_counting::<MySql>(conn, sql, |_| None).await
+    async fn execute_batch(
+        conn: &mut MySqlConnection,
+        sql: &str,
+    ) -> Result<Vec<u64>, BatchFailure> {
+        super::execute_counting::<MySql>(conn, sql, MySqlQueryResult::rows_affected, |_| None).await
     }
 
     async fn execute_outside_transaction(
@@ -53,7 +56,52 @@ impl Backend for MySql {
         if sql.is_empty() {
             return Ok(Ok(()));
         }
-        Ok(Self::execute_batch(conn, sql).await)
+        Ok(Self::execute_batch(conn, sql).await.map(drop))
+    }
+
+    async fn prepare_session(
+        conn: &mut MySqlConnection,
+        io_timeout: Duration,
+    ) -> Result<Option<String>, sqlx::Error> {
+        // The server closes a session idle for `wait_timeout`, or stuck
+        // reading from or writing to its client for `net_*_timeout`, which
+        // frees its GET_LOCK. (TCP keepalive is a global server setting.)
+        // The previous values are kept in user variables of the session,
+        // read left to right before they are changed.
+        let seconds = io_timeout.as_secs().max(1);
+        let set = format!(
+            "SET @migrate_wait_timeout = @@session.wait_timeout, \
+             @migrate_net_read_timeout = @@session.net_read_timeout, \
+             @migrate_net_write_timeout = @@session.net_write_timeout, \
+             SESSION wait_timeout = {seconds}, SESSION net_read_timeout = {seconds}, \
+             SESSION net_write_timeout = {seconds}"
+        );
+        Self::execute(conn, &set).await?;
+        Ok(Some(
+            "SET SESSION wait_timeout = @migrate_wait_timeout, \
+             SESSION net_read_timeout = @migrate_net_read_timeout, \
+             SESSION net_write_timeout = @migrate_net_write_timeout"
+                .to_string(),
+        ))
+    }
+
+    async fn session_exists(conn: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
+        let count = format!(
+            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.processlist WHERE id = {id}"
+        );
+        Ok(sessions::<MySql>(conn, &count).await? != "0")
+    }
+
+    async fn end_lost_session(
+        conn: &mut MySqlConnection,
+        id: u64,
+        settle: Duration,
+    ) -> Result<(), sqlx::Error> {
+        let state = format!(
+            "SELECT CASE WHEN command = 'Query' THEN 'active' ELSE 'idle' END \
+             FROM information_schema.processlist WHERE id = {id}"
+        );
+        end_session::<MySql>(conn, &state, &format!("KILL CONNECTION {id}"), settle).await
     }
 
     async fn lock(

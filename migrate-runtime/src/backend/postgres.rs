@@ -3,14 +3,16 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, Postgres};
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgErrorPosition, PgQueryResult, Postgres};
 
 use sqlx::Executor;
 
 use migrate_core::statements::split_statements;
 use migrate_core::{Dialect, HistoryTable};
 
-use super::{history_or_missing, history_rows, Backend, Backoff, BatchFailure};
+use super::{
+    end_session, history_or_missing, history_rows, sessions, Backend, Backoff, BatchFailure,
+};
 use crate::error::Error;
 use crate::history::HistoryRow;
 
@@ -38,8 +40,56 @@ impl Backend for Postgres {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
-    async fn execute_batch(conn: &mut PgConnection, sql: &str) -> Result<(), BatchFailure> {
-        super::execute_counting::<Postgres>(conn, sql, error_position).await
+    async fn execute_batch(conn: &mut PgConnection, sql: &str) -> Result<Vec<u64>, BatchFailure> {
+        super::execute_counting::<Postgres>(conn, sql, PgQueryResult::rows_affected, error_position)
+            .await
+    }
+
+    async fn prepare_session(
+        conn: &mut PgConnection,
+        io_timeout: Duration,
+    ) -> Result<Option<String>, sqlx::Error> {
+        // The names a server of this version knows (`missing_ok`: NULL for
+        // one it does not), with their values, to put back afterwards.
+        let settings = session_settings(io_timeout);
+        let read = format!(
+            "SELECT {}",
+            settings
+                .iter()
+                .map(|(name, _)| format!("current_setting('{name}', true)"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let row = (&mut *conn).fetch_one(sqlx::raw_sql(&read)).await?;
+        let (mut set, mut restore) = (Vec::new(), Vec::new());
+        for (index, (name, value)) in settings.iter().enumerate() {
+            let previous: Option<String> = sqlx::Row::try_get(&row, index)?;
+            if let Some(previous) = previous {
+                set.push(format!("SET {name} = '{value}'"));
+                restore.push(format!(
+                    "SET {name} = {}",
+                    Dialect::Postgres.literal(&previous)
+                ));
+            }
+        }
+        // SET, not SET LOCAL: they must hold across the run's commits.
+        Self::execute(conn, &set.join(";\n")).await?;
+        Ok(Some(restore.join(";\n")))
+    }
+
+    async fn session_exists(conn: &mut PgConnection, id: u64) -> Result<bool, sqlx::Error> {
+        let count = format!("SELECT count(*)::text FROM pg_stat_activity WHERE pid = {id}");
+        Ok(sessions::<Postgres>(conn, &count).await? != "0")
+    }
+
+    async fn end_lost_session(
+        conn: &mut PgConnection,
+        id: u64,
+        settle: Duration,
+    ) -> Result<(), sqlx::Error> {
+        let state = format!("SELECT COALESCE(state, '') FROM pg_stat_activity WHERE pid = {id}");
+        let terminate = format!("SELECT pg_terminate_backend({id})");
+        end_session::<Postgres>(conn, &state, &terminate, settle).await
     }
 
     async fn execute_outside_transaction(
@@ -117,6 +167,27 @@ fn error_position(err: &sqlx::Error) -> Option<usize> {
         PgErrorPosition::Original(position) => Some(position),
         PgErrorPosition::Internal { .. } => None,
     }
+}
+
+/// The settings of the run's session: the server probes an idle client
+/// (`tcp_keepalives_*`), gives up on one that stops acknowledging
+/// (`tcp_user_timeout`, PostgreSQL 12+), checks for a vanished client
+/// while a statement runs (`client_connection_check_interval`, 14+), and
+/// ends a session left idle in a transaction, each about `io_timeout` after
+/// the client is gone; a session that ends frees its advisory lock.
+fn session_settings(io_timeout: Duration) -> Vec<(&'static str, String)> {
+    let seconds = io_timeout.as_secs().max(2);
+    vec![
+        ("tcp_keepalives_idle", (seconds / 2).to_string()),
+        ("tcp_keepalives_interval", (seconds / 8).max(1).to_string()),
+        ("tcp_keepalives_count", "4".to_string()),
+        ("tcp_user_timeout", (seconds * 1000).to_string()),
+        ("client_connection_check_interval", "1000".to_string()),
+        (
+            "idle_in_transaction_session_timeout",
+            (seconds * 1000).to_string(),
+        ),
+    ]
 }
 
 /// The advisory lock key: FNV-1a of the table name, so that runners sharing

@@ -1,11 +1,15 @@
 //! SQLite: the lock is a write transaction (`BEGIN IMMEDIATE`), so each
-//! revision runs in a savepoint inside it.
+//! revision runs in a savepoint inside it; a run that has work also holds
+//! the write lock of `<database>-migrate-lock` throughout, the lock that
+//! outlives the commits of `transaction: false` revisions.
 
 use std::time::Duration;
 
-use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteQueryResult, SqliteRow,
+};
 
-use sqlx::Executor;
+use sqlx::{ConnectOptions, Executor};
 
 use migrate_core::dialect::unpack_history;
 use migrate_core::{Dialect, HistoryTable};
@@ -35,22 +39,58 @@ impl Backend for Sqlite {
         (&mut *conn).execute(sqlx::raw_sql(sql)).await.map(drop)
     }
 
+    async fn execute_batch(
+        conn: &mut SqliteConnection,
+        sql: &str,
+    ) -> Result<Vec<u64>, BatchFailure> {
+        super::execute_counting::<Sqlite>(conn, sql, SqliteQueryResult::rows_affected, |_| None)
+            .await
+    }
+
+    async fn lock_across_commits(
+        conn: &mut SqliteConnection,
+        timeout: Duration,
+    ) -> Result<Option<SqliteConnection>, Error> {
+        let Some(path) = lock_file(conn).await? else {
+            return Ok(None);
+        };
+        // A database of its own, beside the migrated one, whose write lock
+        // is the run lock: SQLite's own file locking, so it is shared by
+        // every process and freed when the holder's process dies, and the
+        // file needs no format of ours. Nothing is ever written to it.
+        // The journal in memory: holding the lock leaves no `-journal`
+        // file beside it, even when the holder dies.
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Memory);
+        let mut lock = options.connect().await.map_err(|err| {
+            Error::Database(sqlx::Error::Configuration(
+                format!(
+                    "cannot open the migration lock file {}: {err}; the database's directory \
+                     must be writable by the run",
+                    path.display()
+                )
+                .into(),
+            ))
+        })?;
+        begin_immediate(&mut lock, timeout).await?;
+        Ok(Some(lock))
+    }
+
     async fn execute_outside_transaction(
         conn: &mut SqliteConnection,
         sql: &str,
         lock_timeout: Duration,
     ) -> Result<Result<(), BatchFailure>, Error> {
         // The lock is a transaction: give it up for the statements, then
-        // take it again. The pending row committed here tells any runner
-        // that gets in between to stop.
+        // take it again. Other runs wait on the lock file meanwhile (see
+        // `lock_across_commits`); the pending row committed here is what a
+        // crash part-way leaves for the next run.
         Self::execute(conn, "COMMIT").await?;
         let result = Self::execute_batch(conn, sql).await;
         begin_immediate(conn, lock_timeout).await?;
-        Ok(result)
-    }
-
-    async fn execute_batch(conn: &mut SqliteConnection, sql: &str) -> Result<(), BatchFailure> {
-        super::execute_counting::<Sqlite>(conn, sql, |_| None).await
+        Ok(result.map(drop))
     }
 
     async fn lock(
@@ -111,6 +151,18 @@ impl Backend for Sqlite {
     async fn cancel_statement(_: &mut SqliteConnection, _: u64) -> Result<(), sqlx::Error> {
         Ok(())
     }
+}
+
+/// The lock file of the run lock: `<database file>-migrate-lock`; `None`
+/// for a database without a file (in memory, temporary).
+async fn lock_file(conn: &mut SqliteConnection) -> Result<Option<std::path::PathBuf>, Error> {
+    let row = (&mut *conn)
+        .fetch_optional("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .await?;
+    let file: Option<String> = row.map(|row| sqlx::Row::try_get(&row, 0)).transpose()?;
+    Ok(file
+        .filter(|file| !file.is_empty())
+        .map(|file| format!("{file}-migrate-lock").into()))
 }
 
 /// The packed history value (one row, `NULL` for an empty table).

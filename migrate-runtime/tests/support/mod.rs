@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod faults;
 pub mod proxy;
 
 use std::future::Future;

@@ -1,6 +1,7 @@
 //! A TCP proxy between a pool and the server that logs what the client
 //! sends, so that a test can count what a no-op run costs without any
-//! server configuration. TLS must be off on the proxied connections.
+//! server configuration, and that can break a connection as a network
+//! failure would ([`Fault`]). TLS must be off on the proxied connections.
 //!
 //! A statement is a simple query or the execution of a prepared one; the
 //! preparations are logged apart, as they run nothing.
@@ -33,14 +34,46 @@ pub enum Sent {
     Prepare(String),
 }
 
+/// What happens to the connection whose client sends the statement a
+/// fault waits for ([`Proxy::fault_on`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The statement reaches the server, then the client's side of the
+    /// connection closes, while the server's side stays open and unread:
+    /// the client sees the connection die, and the server goes on with
+    /// the statement, unaware, as when the network fails between them.
+    Cut,
+    /// The statement is held back and nothing more passes either way,
+    /// with both sockets left open: a partition of this connection.
+    Freeze,
+    /// Like `Freeze`, and every connection made later hangs unanswered
+    /// too: a partition between the client and the server.
+    Partition,
+}
+
 /// A running proxy. Messages are logged from every connection through it.
 pub struct Proxy {
     /// Where clients connect (`127.0.0.1:<port>`).
     pub address: String,
     log: Log,
+    fault: Armed,
 }
 
 type Log = Arc<Mutex<Vec<Sent>>>;
+
+/// The fault waiting for a statement containing the text, if any, and
+/// whether a partition has struck.
+#[derive(Default, Clone)]
+struct Armed {
+    fault: Arc<Mutex<Option<(String, Fault)>>>,
+    partitioned: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Armed {
+    fn partitioned(&self) -> bool {
+        self.partitioned.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
 
 impl Proxy {
     /// Listens on a free local port and forwards to `server` (`host:port`).
@@ -50,14 +83,31 @@ impl Proxy {
             .expect("bind the proxy");
         let address = listener.local_addr().expect("proxy address").to_string();
         let log = Log::default();
-        let shared = Arc::clone(&log);
+        let fault = Armed::default();
+        let (shared, armed) = (Arc::clone(&log), fault.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let log = Arc::clone(&shared);
-                tokio::spawn(forward(client, server.clone(), protocol, log));
+                let armed = armed.clone();
+                tokio::spawn(forward(client, server.clone(), protocol, log, armed));
             }
         });
-        Proxy { address, log }
+        Proxy {
+            address,
+            log,
+            fault,
+        }
+    }
+
+    /// Arms `fault` for the next statement, on any connection, whose SQL
+    /// contains `trigger`; it strikes once.
+    pub fn fault_on(&self, trigger: &str, fault: Fault) {
+        *self.fault.fault.lock().expect("proxy fault") = Some((trigger.to_string(), fault));
+    }
+
+    /// Whether the armed fault has struck.
+    pub fn fault_struck(&self) -> bool {
+        self.fault.fault.lock().expect("proxy fault").is_none()
     }
 
     /// Everything logged since the last call, emptying the log.
@@ -85,25 +135,64 @@ struct Session {
     portal: Option<String>,
     /// MySQL: a COM_STMT_PREPARE whose answer (with the id) is due.
     preparing: Option<String>,
+    /// A freeze struck: the server's answers are held back too.
+    frozen: bool,
 }
 
 type Shared = Arc<Mutex<Session>>;
 
 /// One client connection: each direction message by message.
-async fn forward(client: TcpStream, server: String, protocol: Protocol, log: Log) {
+async fn forward(client: TcpStream, server: String, protocol: Protocol, log: Log, armed: Armed) {
+    if armed.partitioned() {
+        let _held = client;
+        return std::future::pending().await;
+    }
     let Ok(upstream) = TcpStream::connect(&server).await else {
         return;
     };
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = upstream.into_split();
     let session = Shared::default();
-    tokio::spawn(from_server(
+    let answers = tokio::spawn(from_server(
         server_read,
         client_write,
         protocol,
         Arc::clone(&session),
     ));
-    let _ = from_client(client_read, server_write, protocol, session, log).await;
+    let faults = Faults {
+        armed,
+        answers: answers.abort_handle(),
+    };
+    let _ = from_client(client_read, server_write, protocol, session, log, faults).await;
+}
+
+/// A connection's side of the faults: the armed one, and the task that
+/// copies the server's answers to the client.
+struct Faults {
+    armed: Armed,
+    answers: tokio::task::AbortHandle,
+}
+
+impl Faults {
+    /// The fault that strikes at this statement, disarmed.
+    fn strikes(&self, sent: &Option<Sent>) -> Option<Fault> {
+        let Some(Sent::Statement(sql)) = sent else {
+            return None;
+        };
+        let mut armed = self.armed.fault.lock().expect("proxy fault");
+        let matches = armed
+            .as_ref()
+            .is_some_and(|(trigger, _)| sql.contains(trigger.as_str()));
+        let fault = matches
+            .then(|| armed.take().map(|(_, fault)| fault))
+            .flatten();
+        if fault == Some(Fault::Partition) {
+            self.armed
+                .partitioned
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        fault
+    }
 }
 
 async fn from_client(
@@ -112,6 +201,7 @@ async fn from_client(
     protocol: Protocol,
     session: Shared,
     log: Log,
+    faults: Faults,
 ) -> std::io::Result<()> {
     let mut startup = true;
     loop {
@@ -123,10 +213,29 @@ async fn from_client(
             Protocol::Postgres => postgres_sent(&frame, &mut session.lock().expect("session")),
             Protocol::MySql => mysql_sent(&frame, &mut session.lock().expect("session")),
         };
+        let fault = faults.strikes(&sent);
         if let Some(sent) = sent {
             log.lock().expect("proxy log").push(sent);
         }
-        write.write_all(&frame).await?;
+        match fault {
+            None => write.write_all(&frame).await?,
+            Some(Fault::Freeze | Fault::Partition) => {
+                session.lock().expect("session").frozen = true;
+                // Holds both sockets open, passing nothing on.
+                let _held = (read, write);
+                return std::future::pending().await;
+            }
+            Some(Fault::Cut) => {
+                write.write_all(&frame).await?;
+                // Ending the answers' task drops the client's write half
+                // and, with this read half, the client's socket; the
+                // server's socket stays open, its answers unread.
+                faults.answers.abort();
+                drop(read);
+                let _held = write;
+                return std::future::pending().await;
+            }
+        }
     }
 }
 
@@ -138,14 +247,39 @@ async fn from_server(
     protocol: Protocol,
     session: Shared,
 ) -> std::io::Result<()> {
-    if protocol == Protocol::Postgres {
-        tokio::io::copy(&mut read, &mut write).await?;
-        return write.shutdown().await;
-    }
     loop {
-        let frame = mysql_packet(&mut read).await?;
-        prepared_id(&frame, &mut session.lock().expect("session"));
-        write.write_all(&frame).await?;
+        let frame = server_frame(&mut read, protocol, &session).await;
+        if session.lock().expect("session").frozen {
+            // Holds the client's socket open, passing nothing on, not
+            // even the server closing its end.
+            let _held = write;
+            return std::future::pending().await;
+        }
+        match frame? {
+            Some(frame) => write.write_all(&frame).await?,
+            None => return write.shutdown().await,
+        }
+    }
+}
+
+/// The next piece of the server's answers; `None` at its end.
+async fn server_frame(
+    read: &mut (impl AsyncRead + Unpin),
+    protocol: Protocol,
+    session: &Shared,
+) -> std::io::Result<Option<Vec<u8>>> {
+    match protocol {
+        Protocol::Postgres => {
+            let mut chunk = vec![0; 8192];
+            let read = read.read(&mut chunk).await?;
+            chunk.truncate(read);
+            Ok((read > 0).then_some(chunk))
+        }
+        Protocol::MySql => {
+            let frame = mysql_packet(read).await?;
+            prepared_id(&frame, &mut session.lock().expect("session"));
+            Ok(Some(frame))
+        }
     }
 }
 
