@@ -14,6 +14,7 @@ use migrate_core::{
 
 use crate::backend::Backend;
 use crate::error::Error;
+use crate::fast_path::{FastPath, Verdict};
 use crate::history::CheckedHistory;
 use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
 use crate::session::Session;
@@ -62,6 +63,9 @@ pub struct Runner {
     lock_timeout: Duration,
     ignore_unknown: bool,
     transaction_mode: TransactionMode,
+    /// The digest of the history with every revision applied, computed by
+    /// `embed_migrations!` (see [`Runner::with_applied_digest`]).
+    applied_digest: Option<[u8; 32]>,
 }
 
 impl Runner {
@@ -74,6 +78,7 @@ impl Runner {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
+            applied_digest: None,
         }
     }
 
@@ -93,7 +98,19 @@ impl Runner {
             lock_timeout,
             ignore_unknown: false,
             transaction_mode,
+            applied_digest: None,
         }
+    }
+
+    /// The digest of the history table in which every revision is applied
+    /// (`migrate_core::digest::applied_digest`), computed at compile time
+    /// by `embed_migrations!` so that a boot does not hash every revision.
+    /// A no-op boot compares it with the digest stored beside the history
+    /// table, in one statement whatever the history's length. Without it,
+    /// the runner computes it when it needs it.
+    pub const fn with_applied_digest(mut self, digest: [u8; 32]) -> Self {
+        self.applied_digest = Some(digest);
+        self
     }
 
     /// A runner over revisions loaded at run time (the CLI's case); they are
@@ -191,19 +208,34 @@ impl Runner {
         target: &Target,
     ) -> Result<Report, Error> {
         let table = self.table()?;
+        let fast = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest);
         let mut session = Session::<DB>::open(pool, table).await?;
 
-        // The optimistic read: the whole of a no-op boot.
+        // The whole of a no-op boot: one statement, whatever the history's
+        // length. Anything but "identical" falls back to the full read.
+        let to_every_head =
+            direction == Direction::Upgrade && matches!(target, Target::Heads | Target::Head);
+        let verdict = match &fast {
+            Some(fast) if to_every_head => fast.check(&mut session).await,
+            _ => Verdict::Unguarded,
+        };
+        if verdict == Verdict::Identical {
+            tracing::debug!("migrations: nothing pending (history digest)");
+            return Ok(Report::nothing(direction));
+        }
+
+        // The optimistic read.
         let rows = session.read().await?;
         let checked = CheckedHistory::new(&self.revisions, rows.as_deref().unwrap_or_default());
         if let Some(refusal) = checked.refusal_unlocked(&self.revisions, self.ignore_unknown) {
             return Err(refusal);
         }
-        let at_every_head = direction == Direction::Upgrade
-            && matches!(target, Target::Heads | Target::Head)
-            && checked.everything_applied(&self.revisions);
+        let at_every_head = to_every_head && checked.everything_applied(&self.revisions);
         if at_every_head {
             tracing::debug!("migrations: nothing pending");
+            if let (Some(fast), Verdict::Unguarded) = (&fast, verdict) {
+                fast.guard(&mut session).await;
+            }
             return Ok(Report::nothing(direction));
         }
         let graph = self.graph()?;
@@ -212,10 +244,21 @@ impl Runner {
         }
 
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = &fast {
+            fast.prepare(&mut session).await;
+        }
         let result = self
             .change_locked(&mut session, &graph, direction, target, rows.is_none())
             .await;
-        release(&mut session, result).await
+        let report = release(&mut session, result).await?;
+        // The run's writes invalidated the digest: store the new one, so
+        // that the next boot is a one-statement boot again.
+        if let Some(fast) =
+            fast.filter(|_| !report.steps.is_empty() || verdict == Verdict::Unguarded)
+        {
+            fast.guard(&mut session).await;
+        }
+        Ok(report)
     }
 
     /// Under the lock: read again (another replica may have done the work),
@@ -307,6 +350,11 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone()).await?;
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest)
+        {
+            // Its triggers fire on this write too.
+            fast.prepare(&mut session).await;
+        }
         let result = async {
             session.create_history_table().await?;
             let rows = session.read().await?.unwrap_or_default();
@@ -430,6 +478,11 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone()).await?;
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest)
+        {
+            // Its triggers fire on this write too.
+            fast.prepare(&mut session).await;
+        }
         let result = async {
             let rows = session.read().await?.unwrap_or_default();
             let checked = CheckedHistory::new(&self.revisions, &rows);
