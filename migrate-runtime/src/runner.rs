@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::Pool;
 
 use migrate_core::{
-    plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
+    plan_downgrade, plan_stamp, plan_upgrade, Dialect, Direction, HistoryTable, Plan, Revision,
     RevisionGraph, StampPlan, Target,
 };
 
@@ -66,6 +66,8 @@ pub struct Runner {
     /// The digest of the history with every revision applied, computed by
     /// `embed_migrations!` (see [`Runner::with_applied_digest`]).
     applied_digest: Option<[u8; 32]>,
+    /// Whether boots use the history digest and runs store it.
+    history_digest: bool,
 }
 
 impl Runner {
@@ -79,6 +81,7 @@ impl Runner {
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
             applied_digest: None,
+            history_digest: true,
         }
     }
 
@@ -99,6 +102,7 @@ impl Runner {
             ignore_unknown: false,
             transaction_mode,
             applied_digest: None,
+            history_digest: true,
         }
     }
 
@@ -144,6 +148,17 @@ impl Runner {
         self
     }
 
+    /// Whether a no-op boot may answer from the digest stored beside the
+    /// history table (one statement whatever the history's length), and
+    /// runs store it: the `<history>_digest` table and the triggers on the
+    /// history table that invalidate it (default: yes). The CLI switches
+    /// it off, so that a database it migrates holds exactly what its
+    /// offline scripts create; the application's next boot stores it.
+    pub fn with_history_digest(mut self, enabled: bool) -> Self {
+        self.history_digest = enabled;
+        self
+    }
+
     /// One transaction per revision (default) or one for the whole run.
     pub fn with_transaction_mode(mut self, mode: TransactionMode) -> Self {
         self.transaction_mode = mode;
@@ -163,6 +178,13 @@ impl Runner {
     /// The revision graph, validated.
     pub fn graph(&self) -> Result<RevisionGraph<'_>, Error> {
         RevisionGraph::new(&self.revisions).map_err(Error::InvalidMigrations)
+    }
+
+    /// The no-op boot's fast path over `table`, unless switched off.
+    fn fast_path(&self, dialect: Dialect, table: &HistoryTable) -> Option<FastPath> {
+        self.history_digest
+            .then(|| FastPath::new(dialect, table, &self.revisions, self.applied_digest))
+            .flatten()
     }
 
     fn table(&self) -> Result<HistoryTable, Error> {
@@ -208,7 +230,7 @@ impl Runner {
         target: &Target,
     ) -> Result<Report, Error> {
         let table = self.table()?;
-        let fast = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest);
+        let fast = self.fast_path(DB::DIALECT, &table);
         let mut session = Session::<DB>::open(pool, table).await?;
 
         // The whole of a no-op boot: one statement, whatever the history's
@@ -350,8 +372,7 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone()).await?;
         session.lock(self.lock_timeout).await?;
-        if let Some(fast) = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest)
-        {
+        if let Some(fast) = self.fast_path(DB::DIALECT, &table) {
             // Its triggers fire on this write too.
             fast.prepare(&mut session).await;
         }
@@ -478,8 +499,7 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone()).await?;
         session.lock(self.lock_timeout).await?;
-        if let Some(fast) = FastPath::new(DB::DIALECT, &table, &self.revisions, self.applied_digest)
-        {
+        if let Some(fast) = self.fast_path(DB::DIALECT, &table) {
             // Its triggers fire on this write too.
             fast.prepare(&mut session).await;
         }
