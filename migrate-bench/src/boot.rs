@@ -84,7 +84,10 @@ impl Server {
 }
 
 async fn pool<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, sqlx::Error> {
-    PoolOptions::<DB>::new().max_connections(4).connect(url).await
+    PoolOptions::<DB>::new()
+        .max_connections(4)
+        .connect(url)
+        .await
 }
 
 /// One line of the table.
@@ -200,8 +203,8 @@ where
     let mut sqlx_run = Vec::with_capacity(runs);
     for i in 0..runs + 20 {
         let t = time(async { sqlx::query("SELECT 1").fetch_all(&ours).await.map(drop) }).await?;
-        let u = time(async { (&ours).fetch_all(sqlx::raw_sql("SELECT 1")).await.map(drop) })
-            .await?;
+        let u =
+            time(async { (&ours).fetch_all(sqlx::raw_sql("SELECT 1")).await.map(drop) }).await?;
         let r = time(async { fixture.runner.run(&ours).await.map(drop) }).await?;
         if i >= 20 {
             select.push(t);
@@ -243,7 +246,9 @@ where
         rss_status_kb,
         rss_cli_kb: match count {
             Some(count) if count >= 10_000 => {
-                let project = fixture.sqlx_dir.with_extension(format!("cli-{}", server.kind.name()));
+                let project = fixture
+                    .sqlx_dir
+                    .with_extension(format!("cli-{}", server.kind.name()));
                 fixture.write_project(&project, &ours_url)?;
                 cli_peak_rss_kb(&project)
             }

@@ -38,7 +38,9 @@ impl Fixture {
     /// `count` migrations in a chain that change nothing (`SELECT 1`): a
     /// history of that length, cheap to record, for the no-op boot.
     pub fn history(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
-        Self::generated(dir, count, |_| ("SELECT 1;".to_string(), "SELECT 1;".to_string()))
+        Self::generated(dir, count, |_| {
+            ("SELECT 1;".to_string(), "SELECT 1;".to_string())
+        })
     }
 
     /// The runner of [`Fixture::history`] (or of the example for `None`),
@@ -47,7 +49,9 @@ impl Fixture {
         let Some(count) = count else {
             return Ok(EXAMPLE.clone());
         };
-        let (revisions, _) = generate(count, |_| ("SELECT 1;".to_string(), "SELECT 1;".to_string()))?;
+        let (revisions, _) = generate(count, |_| {
+            ("SELECT 1;".to_string(), "SELECT 1;".to_string())
+        })?;
         Ok(embedded_like(revisions))
     }
 
@@ -228,7 +232,10 @@ pub async fn mysql_reachable(url: &str) -> bool {
 
 /// A new, empty MySQL database named `name`; its URL.
 pub async fn fresh_mysql(url: &str, name: &str) -> Result<String, sqlx::Error> {
-    let admin = MySqlPoolOptions::new().max_connections(1).connect(url).await?;
+    let admin = MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
     admin
         .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
         .await?;
