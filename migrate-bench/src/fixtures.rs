@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use migrate_core::parse_migration;
 use migrate_runtime::{embed_migrations, Runner};
 use sqlx::migrate::Migrator;
+use sqlx::mysql::MySqlPoolOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Executor, PgPool, SqlitePool};
@@ -16,7 +17,9 @@ static EXAMPLE: Runner = embed_migrations!("../migrations");
 /// files in a directory.
 pub struct Fixture {
     pub runner: Runner,
-    sqlx_dir: PathBuf,
+    pub sqlx_dir: PathBuf,
+    /// Our migration files' text, by file name, for the CLI.
+    files: Vec<(String, String)>,
 }
 
 impl Fixture {
@@ -25,7 +28,44 @@ impl Fixture {
         let runner = EXAMPLE.clone();
         let sqlx_dir =
             write_sqlx_dir(dir, runner.revisions().iter().map(|r| r.up_sql.to_string()))?;
-        Ok(Fixture { runner, sqlx_dir })
+        Ok(Fixture {
+            runner,
+            sqlx_dir,
+            files: Vec::new(),
+        })
+    }
+
+    /// `count` migrations in a chain that change nothing (`SELECT 1`): a
+    /// history of that length, cheap to record, for the no-op boot.
+    pub fn history(dir: &Path, count: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        Self::generated(dir, count, |_| {
+            ("SELECT 1;".to_string(), "SELECT 1;".to_string())
+        })
+    }
+
+    /// The runner of [`Fixture::history`] (or of the example for `None`),
+    /// without writing sqlx's files: for a child process.
+    pub fn history_runner(count: Option<usize>) -> Result<Runner, Box<dyn std::error::Error>> {
+        let Some(count) = count else {
+            return Ok(EXAMPLE.clone());
+        };
+        let (revisions, _) = generate(count, |_| {
+            ("SELECT 1;".to_string(), "SELECT 1;".to_string())
+        })?;
+        Ok(embedded_like(revisions))
+    }
+
+    /// Writes our migration files and a `migrate.toml` naming `url` into
+    /// `dir`, for the `migrate` CLI.
+    pub fn write_project(&self, dir: &Path, url: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join("migrations"))?;
+        for (name, text) in &self.files {
+            std::fs::write(dir.join("migrations").join(name), text)?;
+        }
+        std::fs::write(
+            dir.join("migrate.toml"),
+            format!("database_url = \"{url}\"\nmigrations = \"migrations\"\n"),
+        )
     }
 
     /// `count` small migrations in a chain, each creating a table.
@@ -58,25 +98,12 @@ impl Fixture {
         count: usize,
         sql: impl Fn(usize) -> (String, String),
     ) -> Result<Self, Box<dyn std::error::Error>> {
-        let mut revisions = Vec::with_capacity(count);
-        let mut previous = String::new();
-        for i in 0..count {
-            let id = format!("{:012x}", 0xb00000 + i);
-            let (up, down) = sql(i);
-            let text = format!(
-                "-- revision: {id}\n-- revises: {previous}\n-- message: step {i}\n\n\
-                 -- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
-            );
-            let revision =
-                parse_migration(&format!("migrations/{id}_step_{i}.sql"), text.as_bytes())
-                    .map_err(|errors| format!("{errors:?}"))?;
-            revisions.push(revision);
-            previous = id;
-        }
+        let (revisions, files) = generate(count, sql)?;
         let sqlx_dir = write_sqlx_dir(dir, revisions.iter().map(|r| r.up_sql.to_string()))?;
         Ok(Fixture {
-            runner: Runner::new(revisions),
+            runner: embedded_like(revisions),
             sqlx_dir,
+            files,
         })
     }
 
@@ -84,6 +111,39 @@ impl Fixture {
     pub async fn sqlx_migrator(&self) -> Result<Migrator, sqlx::migrate::MigrateError> {
         Migrator::new(self.sqlx_dir.as_path()).await
     }
+}
+
+/// `count` revisions in a chain, and their files' names and text.
+#[allow(clippy::type_complexity)]
+fn generate(
+    count: usize,
+    sql: impl Fn(usize) -> (String, String),
+) -> Result<(Vec<migrate_core::Revision>, Vec<(String, String)>), Box<dyn std::error::Error>> {
+    let mut revisions = Vec::with_capacity(count);
+    let mut files = Vec::with_capacity(count);
+    let mut previous = String::new();
+    for i in 0..count {
+        let id = format!("{:012x}", 0xb00000 + i);
+        let (up, down) = sql(i);
+        let text = format!(
+            "-- revision: {id}\n-- revises: {previous}\n-- message: step {i}\n\n\
+             -- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"
+        );
+        let name = format!("{id}_step_{i}.sql");
+        let revision = parse_migration(&format!("migrations/{name}"), text.as_bytes())
+            .map_err(|errors| format!("{errors:?}"))?;
+        revisions.push(revision);
+        files.push((name, text));
+        previous = id;
+    }
+    Ok((revisions, files))
+}
+
+/// A runner as `embed_migrations!` makes it: the "everything applied"
+/// digest computed before the process boots, not during its boot.
+fn embedded_like(revisions: Vec<migrate_core::Revision>) -> Runner {
+    let digest = migrate_core::digest::applied_digest(&revisions);
+    Runner::new(revisions).with_applied_digest(digest)
 }
 
 fn write_sqlx_dir(dir: &Path, ups: impl Iterator<Item = String>) -> std::io::Result<PathBuf> {
@@ -154,4 +214,40 @@ pub fn with_database(url: &str, name: &str) -> String {
         Some(query) => format!("{server}/{name}?{query}"),
         None => format!("{server}/{name}"),
     }
+}
+
+pub fn mysql_url() -> String {
+    std::env::var("BENCH_MYSQL_URL")
+        .or_else(|_| std::env::var("TEST_MYSQL_URL"))
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+}
+
+pub async fn mysql_reachable(url: &str) -> bool {
+    MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .is_ok()
+}
+
+/// A new, empty MySQL database named `name`; its URL.
+pub async fn fresh_mysql(url: &str, name: &str) -> Result<String, sqlx::Error> {
+    let admin = MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await?;
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    admin.close().await;
+    Ok(with_database(url, name))
+}
+
+/// A new, empty PostgreSQL database named `name`; its URL.
+pub async fn fresh_postgres_url(url: &str, name: &str) -> Result<String, sqlx::Error> {
+    fresh_postgres(url, name).await?.close().await;
+    Ok(with_database(url, name))
 }

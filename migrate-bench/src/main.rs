@@ -1,19 +1,23 @@
 //! Benchmarks of migrate-runtime beside sqlx's own `Migrator`, in the same
 //! process, on the same machine and databases:
 //!
-//! - no-op boot latency (median, p95) on SQLite and PostgreSQL, beside a
-//!   bare `SELECT 1` through the same pool;
+//! - the no-op boot with 3, 1,000 and 10,000 applied revisions on SQLite,
+//!   PostgreSQL and MariaDB/MySQL, steady state and in a fresh process,
+//!   beside `SELECT 1` and the application's first query, with peak RSS
+//!   (see `boot.rs`);
 //! - statements sent by a no-op boot on PostgreSQL, counted on the wire;
 //! - time to apply 1,000 small migrations to an empty database.
 //!
 //! ```text
-//! cargo run --release -p migrate-bench [-- RUNS MIGRATIONS]
+//! cargo run --release -p migrate-bench [-- RUNS MIGRATIONS COLD_SAMPLES]
 //! ```
 //!
 //! PostgreSQL is read from `BENCH_POSTGRES_URL`, then `TEST_POSTGRES_URL`,
-//! then `postgres://postgres@127.0.0.1:5432/test`; it is skipped, saying
-//! so, when unreachable.
+//! then `postgres://postgres@127.0.0.1:5432/test`; MySQL from
+//! `BENCH_MYSQL_URL`, `TEST_MYSQL_URL`, `mysql://root@127.0.0.1:3306/test`.
+//! Each is skipped, saying so, when unreachable.
 
+mod boot;
 mod fixtures;
 mod proxy;
 
@@ -26,9 +30,14 @@ use fixtures::Fixture;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("child") {
+        return boot::child(&all[1..]).await;
+    }
+    let mut args = all.into_iter();
     let runs: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2000);
     let migrations: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1000);
+    let cold_samples: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(21);
     let scratch = fixtures::scratch_dir("bench")?;
 
     let example = Fixture::example(&scratch.join("example"))?;
@@ -36,20 +45,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows = Fixture::rows(&scratch.join("rows"), migrations)?;
     let postgres = fixtures::postgres_url();
     let pg_up = fixtures::reachable(&postgres).await;
+    let mysql = fixtures::mysql_url();
+    let mysql_up = fixtures::mysql_reachable(&mysql).await;
 
-    let many_runs = (runs / 10).max(10);
-    for (fixture, applied, runs) in [(&example, 3, runs), (&tables, migrations, many_runs)] {
-        println!("## No-op boot ({runs} runs each, {applied} applied migrations)\n");
-        println!("| database | operation | median | p95 | vs SELECT 1 |");
-        println!("|---|---|---|---|---|");
-        noop_sqlite(&scratch, fixture, runs, applied).await?;
-        if pg_up {
-            noop_postgres(&postgres, fixture, runs, applied).await?;
-        } else {
-            println!("| postgres | skipped: {postgres} unreachable | | | |");
-        }
-        println!();
+    let sqlite_dir = scratch.join("boot");
+    std::fs::create_dir_all(&sqlite_dir)?;
+    let mut servers = vec![boot::Server {
+        kind: boot::Kind::Sqlite,
+        url: sqlite_dir.display().to_string(),
+    }];
+    if pg_up {
+        servers.push(boot::Server {
+            kind: boot::Kind::Postgres,
+            url: postgres.clone(),
+        });
+    } else {
+        println!("PostgreSQL skipped: {postgres} unreachable\n");
     }
+    if mysql_up {
+        servers.push(boot::Server {
+            kind: boot::Kind::MySql,
+            url: mysql.clone(),
+        });
+    } else {
+        println!("MySQL skipped: {mysql} unreachable\n");
+    }
+    boot::table(&servers, &scratch, runs, cold_samples).await?;
 
     if pg_up {
         println!("\n## Statements per no-op boot (PostgreSQL, counted on the wire)\n");
@@ -69,79 +90,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     std::fs::remove_dir_all(&scratch).ok();
-    Ok(())
-}
-
-async fn noop_sqlite(
-    scratch: &std::path::Path,
-    example: &Fixture,
-    runs: usize,
-    tag: usize,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let ours = fixtures::sqlite_pool(&scratch.join(format!("noop-ours-{tag}.db"))).await?;
-    let theirs = fixtures::sqlite_pool(&scratch.join(format!("noop-sqlx-{tag}.db"))).await?;
-    noop_rows("sqlite", &ours, &theirs, example, runs).await
-}
-
-async fn noop_postgres(
-    url: &str,
-    example: &Fixture,
-    runs: usize,
-    tag: usize,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let ours = fixtures::fresh_postgres(url, &format!("bench_noop_ours_{tag}")).await?;
-    let theirs = fixtures::fresh_postgres(url, &format!("bench_noop_sqlx_{tag}")).await?;
-    noop_rows("postgres", &ours, &theirs, example, runs).await
-}
-
-/// One table row per operation: `SELECT 1`, our no-op run, sqlx's no-op run.
-async fn noop_rows<DB: Backend>(
-    name: &str,
-    ours: &Pool<DB>,
-    theirs: &Pool<DB>,
-    example: &Fixture,
-    runs: usize,
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Connection: sqlx::migrate::Migrate,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-{
-    example.runner.run(ours).await?;
-    let migrator = example.sqlx_migrator().await?;
-    migrator.run(theirs).await?;
-
-    let mut select = Vec::with_capacity(runs);
-    let mut select_simple = Vec::with_capacity(runs);
-    let mut run = Vec::with_capacity(runs);
-    let mut sqlx_run = Vec::with_capacity(runs);
-    for i in 0..runs + 50 {
-        let t = time(async { sqlx::query("SELECT 1").fetch_all(ours).await.map(drop) }).await?;
-        let u = time(async { sqlx::raw_sql("SELECT 1").fetch_all(ours).await.map(drop) }).await?;
-        let r = time(async { example.runner.run(ours).await.map(drop) }).await?;
-        let s = time(async { migrator.run(theirs).await.map(drop) }).await?;
-        if i >= 50 {
-            select.push(t);
-            select_simple.push(u);
-            run.push(r);
-            sqlx_run.push(s);
-        }
-    }
-    let baseline = percentile(&mut select, 50);
-    for (label, samples) in [
-        ("bare `SELECT 1` (prepared, cached)", &mut select),
-        ("bare `SELECT 1` (simple query)", &mut select_simple),
-        ("migrate-runtime `run`", &mut run),
-        ("sqlx `Migrator::run`", &mut sqlx_run),
-    ] {
-        let median = percentile(samples, 50);
-        println!(
-            "| {name} | {label} | {} | {} | {:.2}x |",
-            micros(median),
-            micros(percentile(samples, 95)),
-            median.as_secs_f64() / baseline.as_secs_f64()
-        );
-    }
     Ok(())
 }
 

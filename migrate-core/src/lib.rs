@@ -20,6 +20,7 @@
 pub mod checksum;
 pub mod config;
 pub mod dialect;
+pub mod digest;
 pub mod error;
 pub mod graph;
 pub mod history;

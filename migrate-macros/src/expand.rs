@@ -87,6 +87,10 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
     let count = revisions.len();
     let list_items = lists.items;
     let make = constructor(&settings.config, quote! { &REVISIONS });
+    // Hashed here, once per build, rather than at every boot: a no-op boot
+    // compares it with the digest stored beside the history table.
+    let digest =
+        proc_macro2::Literal::byte_string(&migrate_core::digest::applied_digest(&dir.revisions));
     // The shape of this expansion is chosen for compile time (see the
     // expand bench in benches/): the table is one big static initialiser,
     // and rustc's type checking of it grows faster than linearly with the
@@ -158,7 +162,7 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
             }
 
             static REVISIONS: [Revision; #count] = [#(#revisions),*];
-            #make
+            #make.with_applied_digest(*#digest)
         }
     }
 }

@@ -18,6 +18,7 @@ mod backend;
 pub mod build;
 mod cancel;
 mod error;
+mod fast_path;
 mod history;
 mod report;
 pub mod runner;

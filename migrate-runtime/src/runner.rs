@@ -8,12 +8,13 @@ use std::time::Duration;
 use sqlx::Pool;
 
 use migrate_core::{
-    plan_downgrade, plan_stamp, plan_upgrade, Direction, HistoryTable, Plan, Revision,
+    plan_downgrade, plan_stamp, plan_upgrade, Dialect, Direction, HistoryTable, Plan, Revision,
     RevisionGraph, StampPlan, Target, Wrap,
 };
 
 use crate::backend::Backend;
 use crate::error::Error;
+use crate::fast_path::{FastPath, Verdict};
 use crate::history::CheckedHistory;
 use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
 use crate::session::Session;
@@ -69,6 +70,11 @@ pub struct Runner {
     io_timeout: Duration,
     ignore_unknown: bool,
     transaction_mode: TransactionMode,
+    /// The digest of the history with every revision applied, computed by
+    /// `embed_migrations!` (see [`Runner::with_applied_digest`]).
+    applied_digest: Option<[u8; 32]>,
+    /// Whether boots use the history digest and runs store it.
+    history_digest: bool,
 }
 
 impl Runner {
@@ -82,6 +88,8 @@ impl Runner {
             io_timeout: DEFAULT_IO_TIMEOUT,
             ignore_unknown: false,
             transaction_mode: TransactionMode::PerRevision,
+            applied_digest: None,
+            history_digest: true,
         }
     }
 
@@ -102,7 +110,20 @@ impl Runner {
             io_timeout: DEFAULT_IO_TIMEOUT,
             ignore_unknown: false,
             transaction_mode,
+            applied_digest: None,
+            history_digest: true,
         }
+    }
+
+    /// The digest of the history table in which every revision is applied
+    /// (`migrate_core::digest::applied_digest`), computed at compile time
+    /// by `embed_migrations!` so that a boot does not hash every revision.
+    /// A no-op boot compares it with the digest stored beside the history
+    /// table, in one statement whatever the history's length. Without it,
+    /// the runner computes it when it needs it.
+    pub const fn with_applied_digest(mut self, digest: [u8; 32]) -> Self {
+        self.applied_digest = Some(digest);
+        self
     }
 
     /// A runner over revisions loaded at run time (the CLI's case); they are
@@ -150,6 +171,17 @@ impl Runner {
         self
     }
 
+    /// Whether a no-op boot may answer from the digest stored beside the
+    /// history table (one statement whatever the history's length), and
+    /// runs store it: the `<history>_digest` table and the triggers on the
+    /// history table that invalidate it (default: yes). The CLI switches
+    /// it off, so that a database it migrates holds exactly what its
+    /// offline scripts create; the application's next boot stores it.
+    pub fn with_history_digest(mut self, enabled: bool) -> Self {
+        self.history_digest = enabled;
+        self
+    }
+
     /// One transaction per revision (default) or one for the whole run.
     pub fn with_transaction_mode(mut self, mode: TransactionMode) -> Self {
         self.transaction_mode = mode;
@@ -175,6 +207,13 @@ impl Runner {
     /// The revision graph, validated.
     pub fn graph(&self) -> Result<RevisionGraph<'_>, Error> {
         RevisionGraph::new(&self.revisions).map_err(Error::InvalidMigrations)
+    }
+
+    /// The no-op boot's fast path over `table`, unless switched off.
+    fn fast_path(&self, dialect: Dialect, table: &HistoryTable) -> Option<FastPath> {
+        self.history_digest
+            .then(|| FastPath::new(dialect, table, &self.revisions, self.applied_digest))
+            .flatten()
     }
 
     fn table(&self) -> Result<HistoryTable, Error> {
@@ -220,19 +259,34 @@ impl Runner {
         target: &Target,
     ) -> Result<Report, Error> {
         let table = self.table()?;
+        let fast = self.fast_path(DB::DIALECT, &table);
         let mut session = Session::<DB>::open(pool, table, self.io_timeout).await?;
 
-        // The optimistic read: the whole of a no-op boot.
+        // The whole of a no-op boot: one statement, whatever the history's
+        // length. Anything but "identical" falls back to the full read.
+        let to_every_head =
+            direction == Direction::Upgrade && matches!(target, Target::Heads | Target::Head);
+        let verdict = match &fast {
+            Some(fast) if to_every_head => fast.check(&mut session).await,
+            _ => Verdict::Unguarded,
+        };
+        if verdict == Verdict::Identical {
+            tracing::debug!("migrations: nothing pending (history digest)");
+            return Ok(Report::nothing(direction));
+        }
+
+        // The optimistic read.
         let rows = session.read().await?;
         let checked = CheckedHistory::new(&self.revisions, rows.as_deref().unwrap_or_default());
         if let Some(refusal) = checked.refusal_unlocked(&self.revisions, self.ignore_unknown) {
             return Err(refusal);
         }
-        let at_every_head = direction == Direction::Upgrade
-            && matches!(target, Target::Heads | Target::Head)
-            && checked.everything_applied(&self.revisions);
+        let at_every_head = to_every_head && checked.everything_applied(&self.revisions);
         if at_every_head {
             tracing::debug!("migrations: nothing pending");
+            if let (Some(fast), Verdict::Unguarded) = (&fast, verdict) {
+                fast.guard(&mut session).await;
+            }
             return Ok(Report::nothing(direction));
         }
         let graph = self.graph()?;
@@ -241,10 +295,21 @@ impl Runner {
         }
 
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = &fast {
+            fast.prepare(&mut session).await;
+        }
         let result = self
             .change_locked(&mut session, &graph, direction, target, rows.is_none())
             .await;
-        release(&mut session, result).await
+        let report = release(&mut session, result).await?;
+        // The run's writes invalidated the digest: store the new one, so
+        // that the next boot is a one-statement boot again.
+        if let Some(fast) =
+            fast.filter(|_| !report.steps.is_empty() || verdict == Verdict::Unguarded)
+        {
+            fast.guard(&mut session).await;
+        }
+        Ok(report)
     }
 
     /// Under the lock: read again (another replica may have done the work),
@@ -336,6 +401,10 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = self.fast_path(DB::DIALECT, &table) {
+            // Its triggers fire on this write too.
+            fast.prepare(&mut session).await;
+        }
         let result = async {
             session.create_history_table().await?;
             let rows = session.read().await?.unwrap_or_default();
@@ -460,6 +529,10 @@ impl Runner {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
         session.lock(self.lock_timeout).await?;
+        if let Some(fast) = self.fast_path(DB::DIALECT, &table) {
+            // Its triggers fire on this write too.
+            fast.prepare(&mut session).await;
+        }
         let result = async {
             let rows = session.read().await?.unwrap_or_default();
             let checked = CheckedHistory::new(&self.revisions, &rows);

@@ -127,6 +127,12 @@ impl<DB: Backend> Session<DB> {
         }
     }
 
+    /// The run's connection, for the fast path's own statements
+    /// (`crate::fast_path`).
+    pub(crate) fn connection(&mut self) -> &mut PoolConnection<DB> {
+        &mut self.conn
+    }
+
     fn dialect(&self) -> Dialect {
         DB::DIALECT
     }

@@ -13,7 +13,7 @@ use support::{applied, file, history, table_exists};
 shared_database_tests!(MySql, support::mysql);
 database_tests!(MySql, support::mysql; concurrent_runners_with_a_non_transactional_revision);
 
-/// A no-op run sends one COM_QUERY, the history read, and no GET_LOCK.
+/// A no-op run sends one COM_QUERY, the history digest check, and no GET_LOCK.
 #[tokio::test]
 async fn noop_run_sends_one_statement() {
     let Some(db) = support::mysql().await else {

@@ -18,7 +18,7 @@ use support::{applied, count, creates, file, history, rev};
 shared_database_tests!(Postgres, support::postgres);
 database_tests!(Postgres, support::postgres; concurrent_runners_with_a_non_transactional_revision);
 
-/// A no-op run sends one simple query, the history read, and takes no
+/// A no-op run sends one simple query, the history digest check, and takes no
 /// advisory lock.
 #[tokio::test]
 async fn noop_run_sends_one_statement() {

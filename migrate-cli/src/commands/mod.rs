@@ -60,13 +60,17 @@ impl Context {
     }
 
     /// A runner over the directory's revisions, with the configured table,
-    /// transaction mode, lock timeout and I/O timeout.
+    /// transaction mode, lock timeout and I/O timeout, without the boot's
+    /// history digest.
     pub fn runner(&self, dir: MigrationDir) -> Runner {
         Runner::new(dir.revisions)
             .with_history_table(self.config.history_table.clone())
             .with_transaction_mode(self.config.transaction_mode)
             .with_lock_timeout(self.config.lock_timeout)
             .with_io_timeout(self.config.io_timeout)
+            // Its runs are explicit, and a database it migrates must hold
+            // exactly what its offline scripts create.
+            .with_history_digest(false)
     }
 }
 

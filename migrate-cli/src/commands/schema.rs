@@ -277,9 +277,12 @@ fn read_declared(ctx: &Context, dialect: Dialect) -> CliResult<DeclaredSchema> {
     parse_declared(&ctx.config.schema_shown, &text, dialect).map_err(schema_error(Exit::Usage))
 }
 
-/// The runner the chain is replayed with.
+/// The runner the chain is replayed with: without the boot's history
+/// digest, whose table and triggers would read as part of the schema.
 fn runner(ctx: &Context, dir: &MigrationDir) -> Runner {
-    Runner::new(dir.revisions.clone()).with_history_table(ctx.config.history_table.clone())
+    Runner::new(dir.revisions.clone())
+        .with_history_table(ctx.config.history_table.clone())
+        .with_history_digest(false)
 }
 
 /// The SQL that turns the schema of the migrations up to `parent` into

@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod faults;
+pub mod hand_edits;
 pub mod proxy;
 
 use std::future::Future;
@@ -486,6 +487,14 @@ macro_rules! shared_database_tests {
             failing_downgrade_says_which_way_it_was_going,
             comment_like_line_inside_a_string_is_sent,
             a_failed_statement_is_named_by_its_line,
+            hand_deleted_history_row_is_applied_again,
+            hand_added_history_row_is_refused,
+            hand_edited_checksum_is_refused,
+            hand_edited_message_falls_back_once,
+            changed_file_is_refused,
+            pending_row_is_refused,
+            database_ahead_of_the_build_is_refused,
+            emptied_or_dropped_history_is_applied_again,
         );
     };
 }
