@@ -7,10 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use migrate_core::config::{expand_variables, parse_config};
+use migrate_core::config::{expand_variables, key_line, parse_config};
 use migrate_core::{
     parse_migration, HistoryTable, LoadError, ProjectConfig, TransactionModeSetting,
 };
+use migrate_lint::{parse_allow_list, Rule};
 use migrate_runtime::TransactionMode;
 
 use crate::database::DatabaseUrl;
@@ -49,6 +50,10 @@ pub struct Config {
     pub schema_shown: String,
     /// `dev_database_url` of the file, `${VAR}` expanded, with its source.
     pub file_dev_url: Option<(String, String)>,
+    /// `[lint] allow = [...]`: the rules `migrate check --lint` never
+    /// reports; or why the list is wrong (kept, not raised at load, so that
+    /// a typo there does not stop `upgrade`).
+    pub lint_allow: Result<Vec<Rule>, CliError>,
 }
 
 impl Config {
@@ -62,10 +67,11 @@ impl Config {
                 if path.exists() {
                     (Some(path.to_path_buf()), read(path)?)
                 } else {
-                    (None, ProjectConfig::default())
+                    (None, (ProjectConfig::default(), String::new()))
                 }
             }
         };
+        let (parsed, text) = parsed;
         let shown_file = file
             .as_deref()
             .map(|p| p.display().to_string())
@@ -134,7 +140,14 @@ impl Config {
             None => None,
         };
 
+        let lint_allow = parse_allow_list(parsed.lint.as_ref().map_or(&[][..], |lint| &lint.allow))
+            .map_err(|message| {
+                let at = key_line(&text, "allow").map_or(String::new(), |line| format!(":{line}"));
+                CliError::usage(format!("{shown_file}{at}: [lint] allow: {message}"))
+            });
+
         Ok(Config {
+            lint_allow,
             schema_file,
             schema_shown,
             file_dev_url,
@@ -190,7 +203,7 @@ impl Config {
     }
 }
 
-fn read(path: &Path) -> CliResult<ProjectConfig> {
+fn read(path: &Path) -> CliResult<(ProjectConfig, String)> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         let hint = if err.kind() == std::io::ErrorKind::NotFound {
             "`migrate init` creates migrate.toml; -c names another file"
@@ -204,7 +217,8 @@ fn read(path: &Path) -> CliResult<ProjectConfig> {
         ))
         .hint(hint)
     })?;
-    parse_config(&path.display().to_string(), &text).map_err(CliError::usage)
+    let parsed = parse_config(&path.display().to_string(), &text).map_err(CliError::usage)?;
+    Ok((parsed, text))
 }
 
 /// The rule that a file name must carry its revision id belongs to
