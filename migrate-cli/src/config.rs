@@ -283,7 +283,12 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          \n\
          # PostgreSQL/MySQL: an empty database on whose server those commands create\n\
          # (and drop) their scratch databases. SQLite needs none.\n\
-         # dev_database_url = \"postgres://localhost/scratch\"\n",
+         # dev_database_url = \"postgres://localhost/scratch\"\n\
+         \n\
+         # `migrate check --lint`: rules never reported in this project (the README\n\
+         # lists them; `-- migrate:allow <rule>` in a file allows one statement).\n\
+         # [lint]\n\
+         # allow = [\"rename-column\"]\n",
         toml_string(migrations)
     )
 }
