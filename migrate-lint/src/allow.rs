@@ -59,6 +59,8 @@ fn allow_ids(line: &str) -> Option<Vec<&str>> {
         return None;
     }
     let rest = after.trim_start().strip_prefix("allow")?;
+    // A second `--` starts a remark (`-- migrate:allow drop-table -- why`).
+    let rest = rest.split("--").next().unwrap_or_default();
     Some(
         rest.split(|c: char| c == ',' || c.is_whitespace())
             .filter(|id| !id.is_empty())

@@ -248,7 +248,7 @@ fn a_table_created_in_the_same_revision_is_exempt() {
 
 #[test]
 fn an_allow_comment_spares_the_next_statement_only() {
-    let up = "-- migrate:allow drop-column\n\
+    let up = "-- migrate:allow drop-column -- the column moved to profiles\n\
               ALTER TABLE users DROP COLUMN a;\n\
               ALTER TABLE users DROP COLUMN b;";
     let report = lint(up, Dialect::Postgres);
