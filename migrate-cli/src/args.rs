@@ -204,8 +204,9 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "schema")]
     pub lint: bool,
 
-    /// With --lint: only warnings in revisions after REV fail the check
-    /// (for CI: the revisions not yet released); errors fail it anywhere.
+    /// With --lint: only warnings in revisions after REV are shown and fail
+    /// the check (for CI: the revisions not yet released); errors fail it
+    /// anywhere.
     #[arg(long, value_name = "REV", requires = "lint")]
     pub since: Option<String>,
 
