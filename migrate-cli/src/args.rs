@@ -21,7 +21,7 @@ Configuration:
 Exit codes:
   0  success
   1  `migrate check` found differences (invalid directory, drift, pending
-     revisions, revisions the directory does not know)
+     revisions, revisions the directory does not know, lint findings)
   2  usage, configuration or migration-file error, or a target that cannot
      be resolved; nothing was changed
   3  database error: unreachable, a statement failed, the lock timed out
@@ -197,6 +197,22 @@ pub struct CheckArgs {
     /// `migrate revision --dev-url`).
     #[arg(long, value_name = "URL")]
     pub dev_url: Option<String>,
+
+    /// Instead of the database: review every revision's up SQL for
+    /// dangerous operations (dropped data, long locks, renames, statements
+    /// certain to fail); exit 1 on findings. No database is used.
+    #[arg(long, conflicts_with = "schema")]
+    pub lint: bool,
+
+    /// With --lint: only warnings in revisions after REV are shown and fail
+    /// the check (for CI: the revisions not yet released); errors fail it
+    /// anywhere.
+    #[arg(long, value_name = "REV", requires = "lint")]
+    pub since: Option<String>,
+
+    /// With --lint: the SQL dialect (default: the configured database URL's).
+    #[arg(long, value_enum, requires = "lint")]
+    pub dialect: Option<DialectArg>,
 }
 
 /// `migrate schema`.

@@ -7,10 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use migrate_core::config::{expand_variables, parse_config};
+use migrate_core::config::{expand_variables, key_line, parse_config};
 use migrate_core::{
     parse_migration, HistoryTable, LoadError, ProjectConfig, TransactionModeSetting,
 };
+use migrate_lint::{parse_allow_list, Rule};
 use migrate_runtime::TransactionMode;
 
 use crate::database::DatabaseUrl;
@@ -52,6 +53,10 @@ pub struct Config {
     /// How long to wait for the database to answer the runner's own
     /// statements.
     pub io_timeout: Duration,
+    /// `[lint] allow = [...]`: the rules `migrate check --lint` never
+    /// reports; or why the list is wrong (kept, not raised at load, so that
+    /// a typo there does not stop `upgrade`).
+    pub lint_allow: Result<Vec<Rule>, CliError>,
 }
 
 impl Config {
@@ -65,10 +70,11 @@ impl Config {
                 if path.exists() {
                     (Some(path.to_path_buf()), read(path)?)
                 } else {
-                    (None, ProjectConfig::default())
+                    (None, (ProjectConfig::default(), String::new()))
                 }
             }
         };
+        let (parsed, text) = parsed;
         let shown_file = file
             .as_deref()
             .map(|p| p.display().to_string())
@@ -137,7 +143,14 @@ impl Config {
             None => None,
         };
 
+        let lint_allow = parse_allow_list(parsed.lint.as_ref().map_or(&[][..], |lint| &lint.allow))
+            .map_err(|message| {
+                let at = key_line(&text, "allow").map_or(String::new(), |line| format!(":{line}"));
+                CliError::usage(format!("{shown_file}{at}: [lint] allow: {message}"))
+            });
+
         Ok(Config {
+            lint_allow,
             schema_file,
             schema_shown,
             file_dev_url,
@@ -196,7 +209,7 @@ impl Config {
     }
 }
 
-fn read(path: &Path) -> CliResult<ProjectConfig> {
+fn read(path: &Path) -> CliResult<(ProjectConfig, String)> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         let hint = if err.kind() == std::io::ErrorKind::NotFound {
             "`migrate init` creates migrate.toml; -c names another file"
@@ -210,7 +223,8 @@ fn read(path: &Path) -> CliResult<ProjectConfig> {
         ))
         .hint(hint)
     })?;
-    parse_config(&path.display().to_string(), &text).map_err(CliError::usage)
+    let parsed = parse_config(&path.display().to_string(), &text).map_err(CliError::usage)?;
+    Ok((parsed, text))
 }
 
 /// The rule that a file name must carry its revision id belongs to
@@ -279,7 +293,12 @@ pub fn initial_file(migrations: &str, database_url: Option<&str>) -> String {
          \n\
          # Seconds to wait for the database to answer the runner's own statements\n\
          # (history, lock; not a revision's SQL) before giving up, as in a network partition.\n\
-         # io_timeout = 30\n",
+         # io_timeout = 30\n\
+         \n\
+         # `migrate check --lint`: rules never reported in this project (the README\n\
+         # lists them; `-- migrate:allow <rule>` in a file allows one statement).\n\
+         # [lint]\n\
+         # allow = [\"rename-column\"]\n",
         toml_string(migrations)
     )
 }

@@ -50,6 +50,18 @@ pub struct ProjectConfig {
     /// Seconds to wait for the database to answer one of the runner's own
     /// statements (history reads and writes, locking) before giving up.
     pub io_timeout: Option<u64>,
+    /// `[lint]`: the project's settings for `migrate check --lint`.
+    pub lint: Option<LintSettings>,
+}
+
+/// The `[lint]` table of `migrate.toml`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSettings {
+    /// Rule ids allowed in every revision of the project (`allow =
+    /// ["rename-column"]`); checked against the known rules by the lint.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `transaction_mode` as written.
@@ -123,8 +135,9 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// The line on which `key = ...` is set.
-fn key_line(text: &str, key: &str) -> Option<usize> {
+/// The line on which `key = ...` is set (the first such line), for messages
+/// that point at a setting.
+pub fn key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|line| {
             line.trim_start()

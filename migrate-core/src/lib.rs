@@ -32,10 +32,10 @@ pub mod relative;
 pub mod revision;
 pub mod script;
 pub mod statements;
-mod suggest;
+pub mod suggest;
 pub mod target;
 
-pub use config::{parse_config, ProjectConfig, TransactionModeSetting, CONFIG_FILE};
+pub use config::{parse_config, LintSettings, ProjectConfig, TransactionModeSetting, CONFIG_FILE};
 pub use dialect::{Dialect, HistoryTable, Wrap};
 pub use error::{LoadError, PlanError, RevisionRef};
 pub use graph::{RevisionGraph, RevisionSet};

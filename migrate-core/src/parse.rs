@@ -19,6 +19,16 @@ pub const HEADER_KEYS: &[&str] = &[
 
 const SECTION_PREFIX: &str = "-- migrate:";
 
+/// `-- migrate:allow <rule>, ...` is the lint's opt-out, not a section: it
+/// stays a comment of the header or section it is in, for `migrate-lint`
+/// to read.
+const ALLOW_WORD: &str = "allow";
+
+/// Whether what follows `-- migrate:` is a lint opt-out.
+pub fn is_lint_allow(after_prefix: &str) -> bool {
+    after_prefix.split_whitespace().next() == Some(ALLOW_WORD)
+}
+
 /// The longest `message:` accepted, in bytes. Every backend's history table
 /// must hold it (MySQL's `TEXT` stops at 65,535 bytes); 1,024 is ample for
 /// the one-line summary `migrate history` shows.
@@ -101,10 +111,13 @@ impl<'f> Parser<'f> {
 
     fn line(&mut self, number: usize, line: &str) {
         if let Some(name) = line.trim_end().strip_prefix(SECTION_PREFIX) {
-            self.start_section(number, name.trim());
-            return;
-        }
-        if let Some(name) = near_miss_marker(line) {
+            if !is_lint_allow(name) {
+                self.start_section(number, name.trim());
+                return;
+            }
+        } else if let Some(name) =
+            near_miss_marker(line).filter(|name| !name.starts_with(ALLOW_WORD))
+        {
             // Taken as a comment, it would put the down SQL into the up
             // section: a revert run on every upgrade.
             self.errors.push(LoadError::MalformedSectionMarker {
@@ -160,6 +173,13 @@ impl<'f> Parser<'f> {
             });
             return;
         };
+        if comment
+            .trim_start()
+            .strip_prefix("migrate:")
+            .is_some_and(is_lint_allow)
+        {
+            return;
+        }
         // `-- key: value` with a one-word key is a candidate header entry
         // (`Header::check` keeps known keys and near misses of them); any
         // other comment is free text.

@@ -773,3 +773,22 @@ fn each_section_knows_the_file_line_its_sql_starts_on() {
     );
     assert_eq!((no_down.up_line, no_down.down_line), (3, 0));
 }
+
+#[test]
+fn lint_allow_comments_are_comments_in_the_header_and_in_sections() {
+    let r = parse_ok(
+        "migrations/abc_x.sql",
+        "-- revision: abc\n-- migrate:allow drop-table\n-- migrate:up\n\
+         -- migrate:allow drop-column\nALTER TABLE t DROP COLUMN c;\n\
+         -- migrate:down\n--migrate:allow  drop-table\nDROP TABLE t;\n",
+    );
+    assert_eq!(r.id, "abc");
+    assert_eq!(
+        r.up_sql,
+        "-- migrate:allow drop-column\nALTER TABLE t DROP COLUMN c;"
+    );
+    assert_eq!(
+        r.down_sql.as_deref(),
+        Some("--migrate:allow  drop-table\nDROP TABLE t;")
+    );
+}

@@ -498,7 +498,7 @@ async fn offline(
 /// script starts from the database's state, the two must agree; with a
 /// range, `--dialect` wins (a script for production from a development
 /// configuration).
-fn script_dialect(
+pub(crate) fn script_dialect(
     ctx: &Context,
     dialect_arg: Option<DialectArg>,
     reads_database: bool,
