@@ -701,7 +701,8 @@ fn ctrl_c_during_the_replay_drops_the_scratch_databases() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(130), "{stderr}");
             assert!(
-                stderr.contains("interrupted by Ctrl-C (SIGINT); the scratch databases are dropped"),
+                stderr
+                    .contains("interrupted by Ctrl-C (SIGINT); the scratch databases are dropped"),
                 "{stderr}"
             );
             assert!(
