@@ -22,6 +22,7 @@ mod history;
 mod report;
 pub mod runner;
 mod session;
+pub mod testing;
 
 pub use backend::{Backend, BatchFailure, ForeignKeyViolation};
 pub use cancel::cancellations;

@@ -485,6 +485,11 @@ macro_rules! shared_database_tests {
             failing_downgrade_says_which_way_it_was_going,
             comment_like_line_inside_a_string_is_sent,
             a_failed_statement_is_named_by_its_line,
+            stairway_passes_on_a_good_chain,
+            stairway_finds_a_down_that_forgets_a_column,
+            stairway_finds_a_down_that_forgets_an_index,
+            stairway_finds_a_failing_down,
+            stairway_refuses_a_database_not_at_base,
         );
     };
 }
