@@ -88,6 +88,18 @@ fn a_good_chain_passes_and_notes_the_irreversible_revision() {
                 _ => "DROP INDEX users_phone;\nALTER TABLE users DROP COLUMN phone;",
             }),
         );
+        // The down recreates the table spelled differently: the same
+        // schema, another text (SQLite keeps the text).
+        setup.revision(
+            "b00000000002",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(20));",
+            Some("DROP TABLE tags;"),
+        );
+        setup.revision(
+            "b00000000003",
+            "DROP TABLE tags;\nCREATE TABLE tags (id INTEGER PRIMARY KEY, label VARCHAR(40));",
+            Some("DROP TABLE tags;\nCREATE TABLE tags (\n  id   INTEGER PRIMARY KEY,\n  label VARCHAR(20)\n);"),
+        );
         setup.revision(
             "c00000000001",
             "CREATE TABLE audit (id INTEGER PRIMARY KEY);",
@@ -96,7 +108,7 @@ fn a_good_chain_passes_and_notes_the_irreversible_revision() {
         let (out, _) = setup.replay(0);
         assert!(
             out.contains(
-                "ok: 3 revisions replayed up, down and up again; every down restores the schema"
+                "ok: 5 revisions replayed up, down and up again; every down restores the schema"
             ),
             "{out}"
         );
