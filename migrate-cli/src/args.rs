@@ -193,7 +193,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub schema: bool,
 
-    /// With --schema on PostgreSQL/MySQL: the development database (see
+    /// Instead of the database: on scratch databases, apply every revision
+    /// from base, revert it, check that its down restores the schema, and
+    /// apply it again; then `--schema` when schema.sql exists. Exit 1 with
+    /// each revision whose up fails, whose down fails or does not restore
+    /// the schema.
+    #[arg(long, conflicts_with = "json")]
+    pub replay: bool,
+
+    /// With --schema or --replay on PostgreSQL/MySQL: the development database (see
     /// `migrate revision --dev-url`).
     #[arg(long, value_name = "URL")]
     pub dev_url: Option<String>,

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{Cli, Command, SchemaCommand};
-use crate::commands::{inspect, lint, revision, schema, upgrade, Context};
+use crate::commands::{inspect, lint, replay, revision, schema, upgrade, Context};
 use crate::config::Config;
 use crate::error::{CliError, CliResult, Exit};
 use crate::interrupt::Interrupts;
@@ -100,6 +100,7 @@ fn run(cli: Cli, out: Output) -> CliResult {
                 Command::Branches(args) => inspect::branches(&ctx, args),
                 Command::Show(args) => inspect::show(&ctx, args),
                 Command::Status(args) => inspect::status(&ctx, args).await,
+                Command::Check(args) if args.replay => replay::check(&ctx, args).await,
                 Command::Check(args) if args.schema => schema::check(&ctx, args).await,
                 Command::Check(args) if args.lint => lint::check(&ctx, args),
                 Command::Check(args) => inspect::check(&ctx, args.json).await,

@@ -23,6 +23,7 @@ mod history;
 mod report;
 pub mod runner;
 mod session;
+pub mod testing;
 mod watch;
 
 pub use backend::{Backend, BatchFailure, ForeignKeyViolation};

@@ -7,6 +7,7 @@
 pub mod inspect;
 pub mod interrupted;
 pub mod lint;
+pub mod replay;
 pub mod revision;
 pub mod schema;
 pub mod upgrade;

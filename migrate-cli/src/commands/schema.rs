@@ -36,16 +36,16 @@ pub struct Generated {
 }
 
 /// Where the scratch databases are.
-struct Scratch {
-    dialect: Dialect,
+pub(crate) struct Scratch {
+    pub(crate) dialect: Dialect,
     /// PostgreSQL and MySQL; `None` for SQLite (in memory).
     server: Option<ScratchServer>,
     /// The history table, which the catalogs' reading skips.
-    history_table: String,
+    pub(crate) history_table: String,
 }
 
 /// `schema_error(exit)(err)`: a migrate-schema error as a CLI error.
-fn schema_error(exit: Exit) -> impl Fn(SchemaError) -> CliError {
+pub(crate) fn schema_error(exit: Exit) -> impl Fn(SchemaError) -> CliError {
     move |err| {
         let error = CliError::new(exit, err.message);
         match err.hint {
@@ -56,7 +56,7 @@ fn schema_error(exit: Exit) -> impl Fn(SchemaError) -> CliError {
 }
 
 impl Scratch {
-    async fn open(ctx: &Context, dev_flag: Option<&str>) -> CliResult<Scratch> {
+    pub(crate) async fn open(ctx: &Context, dev_flag: Option<&str>) -> CliResult<Scratch> {
         let dev = ctx.config.dev_database_url(dev_flag)?;
         let dialect = match (ctx.config.configured_database()?, &dev) {
             (Some(db), Some(dev)) if db.dialect() != dev.dialect() => {
@@ -109,7 +109,7 @@ impl Scratch {
         })
     }
 
-    fn server(&self) -> &ScratchServer {
+    pub(crate) fn server(&self) -> &ScratchServer {
         self.server
             .as_ref()
             .expect("a server for PostgreSQL and MySQL")
@@ -117,7 +117,7 @@ impl Scratch {
 
     /// Runs `work`, then drops every scratch database, also when `work`
     /// fails or Ctrl-C stops it.
-    async fn guard<T>(
+    pub(crate) async fn guard<T>(
         &self,
         ctx: &Context,
         work: impl Future<Output = CliResult<T>>,
@@ -255,7 +255,7 @@ async fn memory_pool() -> CliResult<Pool<Sqlite>> {
         .map_err(|e| database_error(&e))
 }
 
-fn replay_error(err: migrate_runtime::Error) -> CliError {
+pub(crate) fn replay_error(err: migrate_runtime::Error) -> CliError {
     let mut error: CliError = err.into();
     if let Some(first) = error.errors.first_mut() {
         *first = format!("replaying the migrations into a scratch database failed: {first}");
@@ -279,7 +279,7 @@ fn read_declared(ctx: &Context, dialect: Dialect) -> CliResult<DeclaredSchema> {
 
 /// The runner the chain is replayed with: without the boot's history
 /// digest, whose table and triggers would read as part of the schema.
-fn runner(ctx: &Context, dir: &MigrationDir) -> Runner {
+pub(crate) fn runner(ctx: &Context, dir: &MigrationDir) -> Runner {
     Runner::new(dir.revisions.clone())
         .with_history_table(ctx.config.history_table.clone())
         .with_history_digest(false)

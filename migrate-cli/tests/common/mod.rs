@@ -550,3 +550,21 @@ pub fn on_each(kinds: Vec<Kind>, test: impl Fn(Kind) + Sync) {
         }
     });
 }
+
+/// For PostgreSQL and MySQL: an empty database of its own named as the
+/// project's `dev_database_url`, where the scratch databases of
+/// `--autogenerate`, `check --schema` and `check --replay` are made. Keep
+/// it alive for the test. `None` for SQLite, whose scratch databases are
+/// in memory.
+#[allow(dead_code)] // not every test binary uses it
+pub fn dev_database(project: &Project, kind: Kind) -> Option<TestDb> {
+    if kind == Kind::Sqlite {
+        return None;
+    }
+    let dev = TestDb::new(kind, "dev");
+    let toml = project.path().join("migrate.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!("dev_database_url = \"{}\"\n", dev.url));
+    std::fs::write(&toml, text).unwrap();
+    Some(dev)
+}

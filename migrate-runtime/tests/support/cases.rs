@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use migrate_runtime::core::PlanError;
-use migrate_runtime::{Aftermath, Error, Report, RevisionState, Runner, TransactionMode};
+use migrate_runtime::testing::{SchemaSnapshot, StairwayStep};
+use migrate_runtime::{Aftermath, Error, Report, Revision, RevisionState, Runner, TransactionMode};
 use sqlx::Pool;
 
 use super::proxy::{statements, Protocol, Proxy, Sent};
@@ -1382,4 +1383,157 @@ pub async fn a_failed_statement_is_named_by_its_line<DB: TestDb>(db: &TestDataba
         assert_eq!((line, statement_line), (17, 17), "{name}: {error}");
         assert_eq!(quote, "  17 | DROP TABLE", "{name}");
     }
+}
+
+/// A chain of tables, a foreign key, an added column, an index and an
+/// irreversible revision.
+fn stairway_chain<DB: TestDb>(phone_down: &str, index_down: Option<&str>) -> Vec<Revision> {
+    let drop_index = match DB::DIALECT {
+        migrate_runtime::core::Dialect::MySql => "DROP INDEX users_phone ON users",
+        _ => "DROP INDEX users_phone",
+    };
+    vec![
+        rev(
+            "rev1",
+            "",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL DEFAULT 'x')",
+            "DROP TABLE users",
+        ),
+        rev(
+            "rev2",
+            "rev1",
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, \
+             FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE)",
+            "DROP TABLE orders",
+        ),
+        rev(
+            "rev3",
+            "rev2",
+            "ALTER TABLE users ADD COLUMN phone VARCHAR(20)",
+            phone_down,
+        ),
+        rev(
+            "rev4",
+            "rev3",
+            "CREATE UNIQUE INDEX users_phone ON users (phone)",
+            index_down.unwrap_or(drop_index),
+        ),
+        file(
+            "rev5",
+            "rev4",
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY)",
+            None,
+            &[],
+        ),
+    ]
+}
+
+/// The stairway of a chain whose downs undo their ups passes, and leaves
+/// the database at the head.
+pub async fn stairway_passes_on_a_good_chain<DB: TestDb + SchemaSnapshot>(db: &TestDatabase<DB>) {
+    let pool = &db.pool;
+    let runner = runner(stairway_chain::<DB>(
+        "ALTER TABLE users DROP COLUMN phone",
+        None,
+    ));
+    if let Err(failure) = runner.stairway(pool).await {
+        panic!("the stairway of a good chain failed: {failure}");
+    }
+    assert_eq!(
+        history(pool).await,
+        applied(&["rev1", "rev2", "rev3", "rev4", "rev5"])
+    );
+    assert_eq!(
+        existing(pool, &["users", "orders", "audit"]).await,
+        ["users", "orders", "audit"]
+    );
+}
+
+/// A down that forgets to drop the column its up added: the failure names
+/// the revision, its file and the column left behind.
+pub async fn stairway_finds_a_down_that_forgets_a_column<DB: TestDb + SchemaSnapshot>(
+    db: &TestDatabase<DB>,
+) {
+    let runner = runner(stairway_chain::<DB>("SELECT 1", None));
+    let failure = match migrate_runtime::testing::stairway(&runner, &db.pool).await {
+        Ok(()) => panic!("the stairway passed a down that forgets a column"),
+        Err(failure) => failure,
+    };
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{failure}");
+    assert_eq!(failure.revision, "rev3");
+    let left: Vec<&String> = failure
+        .differences
+        .iter()
+        .filter(|l| l.starts_with("+ column ") && l.contains("users.phone"))
+        .collect();
+    assert_eq!(left.len(), 1, "{failure}");
+    assert!(
+        failure.differences.iter().all(|l| l.contains("phone")),
+        "only the column differs: {failure}"
+    );
+    let text = failure.to_string();
+    assert!(
+        text.starts_with(
+            "stairway: the down section of revision `rev3` (migrations/rev3_test.sql) \
+             does not restore the schema from before its up (+ left by the down, - removed by it):\n    + column "
+        ),
+        "{text}"
+    );
+    assert_eq!(format!("{failure:?}"), text, "Debug reads as Display");
+}
+
+/// A down that forgets the index its up created is found too.
+pub async fn stairway_finds_a_down_that_forgets_an_index<DB: TestDb + SchemaSnapshot>(
+    db: &TestDatabase<DB>,
+) {
+    let runner = runner(stairway_chain::<DB>(
+        "ALTER TABLE users DROP COLUMN phone",
+        Some("SELECT 1"),
+    ));
+    let failure = runner.stairway(&db.pool).await.unwrap_err();
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{failure}");
+    assert_eq!(failure.revision, "rev4");
+    assert!(
+        failure
+            .differences
+            .iter()
+            .any(|l| l.starts_with("+ ") && l.contains("users_phone")),
+        "{failure}"
+    );
+}
+
+/// A down the database rejects: the failure names the revision and
+/// carries the database's error.
+pub async fn stairway_finds_a_failing_down<DB: TestDb + SchemaSnapshot>(db: &TestDatabase<DB>) {
+    let runner = runner(stairway_chain::<DB>("DROP TABLE no_such_table", None));
+    let failure = runner.stairway(&db.pool).await.unwrap_err();
+    assert_eq!(failure.step, StairwayStep::Down, "{failure}");
+    assert_eq!(failure.revision, "rev3");
+    let text = failure.to_string();
+    assert!(
+        text.starts_with(
+            "stairway: the down section of revision `rev3` (migrations/rev3_test.sql) failed: "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("no_such_table"), "{text}");
+}
+
+/// A database with revisions applied is refused before anything runs.
+pub async fn stairway_refuses_a_database_not_at_base<DB: TestDb + SchemaSnapshot>(
+    db: &TestDatabase<DB>,
+) {
+    let pool = &db.pool;
+    let runner = runner(stairway_chain::<DB>(
+        "ALTER TABLE users DROP COLUMN phone",
+        None,
+    ));
+    ok(runner.upgrade(pool, "rev2").await, "upgrade to rev2");
+    let failure = runner.stairway(pool).await.unwrap_err();
+    assert_eq!(failure.step, StairwayStep::NotAtBase);
+    assert_eq!(
+        failure.to_string(),
+        "stairway: the database is not at base (applied: rev1, rev2); give the stairway an empty database"
+    );
+    assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
 }

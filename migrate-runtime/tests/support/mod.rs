@@ -495,6 +495,11 @@ macro_rules! shared_database_tests {
             pending_row_is_refused,
             database_ahead_of_the_build_is_refused,
             emptied_or_dropped_history_is_applied_again,
+            stairway_passes_on_a_good_chain,
+            stairway_finds_a_down_that_forgets_a_column,
+            stairway_finds_a_down_that_forgets_an_index,
+            stairway_finds_a_failing_down,
+            stairway_refuses_a_database_not_at_base,
         );
     };
 }
