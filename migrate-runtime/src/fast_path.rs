@@ -49,12 +49,15 @@
 //!
 //! Everything here is best effort: a failure to check or to guard (say, a
 //! role without the right to create triggers) costs the fast path, never
-//! the run.
+//! the run. Only a timeout fails the boot: every statement here is bounded
+//! by the runner's I/O timeout, and an unreachable database would hang the
+//! full read too.
 
 use migrate_core::digest::{applied_digest, history_digest};
 use migrate_core::{Dialect, HistoryTable, Revision};
 
 use crate::backend::Backend;
+use crate::error::Error;
 use crate::session::Session;
 
 /// What the one statement of a boot found.
@@ -161,21 +164,24 @@ impl FastPath {
         }
     }
 
-    /// Runs the check: one statement, one round trip.
-    pub async fn check<DB: Backend>(&self, session: &mut Session<DB>) -> Verdict {
-        let rows = match DB::read_history(session.connection(), &self.check_sql()).await {
+    /// Runs the check: one statement, one round trip. Only a timeout is an
+    /// error (the database is unreachable: the full read would hang too);
+    /// any other failure means the full read decides.
+    pub async fn check<DB: Backend>(&self, session: &mut Session<DB>) -> Result<Verdict, Error> {
+        let rows = match session.bounded_read(&self.check_sql()).await {
             Ok(Some(rows)) => rows,
-            Ok(None) => return Verdict::Unguarded,
+            Ok(None) => return Ok(Verdict::Unguarded),
+            Err(err @ Error::IoTimeout { .. }) => return Err(err),
             Err(err) => {
                 tracing::debug!(%err, "migrations: history digest unreadable; reading the history");
-                return Verdict::Unguarded;
+                return Ok(Verdict::Unguarded);
             }
         };
-        match rows.first().map(|row| row.revision.trim_end()) {
+        Ok(match rows.first().map(|row| row.revision.trim_end()) {
             Some(digest) if digest.eq_ignore_ascii_case(&self.expected) => Verdict::Identical,
             Some(digest) if !digest.is_empty() => Verdict::Differs,
             _ => Verdict::Unguarded,
-        }
+        })
     }
 
     /// The digest table, created where it is missing, so that the triggers
@@ -184,7 +190,7 @@ impl FastPath {
     /// will write the history.
     pub async fn prepare<DB: Backend>(&self, session: &mut Session<DB>) {
         let sql = self.create_digest_table();
-        if let Err(err) = DB::execute(session.connection(), &sql).await {
+        if let Err(err) = session.bounded_execute(&sql).await {
             tracing::debug!(%err, "migrations: creating the history digest table");
         }
     }
@@ -209,19 +215,23 @@ impl FastPath {
     pub async fn guard<DB: Backend>(&self, session: &mut Session<DB>) {
         if let Err(err) = self.try_guard(session).await {
             tracing::debug!(%err, "migrations: storing the history digest failed");
-            let rollback = DB::execute(session.connection(), "ROLLBACK").await;
+            if session.is_broken() {
+                return;
+            }
+            let rollback = session.bounded_execute("ROLLBACK").await;
             if rollback.is_err() {
                 // Whatever is still open must not reach the pool's next user.
-                session.connection().close_on_drop();
+                session.close_on_drop();
             }
         }
     }
 
-    async fn try_guard<DB: Backend>(&self, session: &mut Session<DB>) -> Result<(), sqlx::Error> {
+    async fn try_guard<DB: Backend>(&self, session: &mut Session<DB>) -> Result<(), Error> {
         for statement in self.install() {
-            DB::execute(session.connection(), &statement).await?;
+            session.bounded_execute(&statement).await?;
         }
-        let rows = DB::read_history(session.connection(), &self.locking_read())
+        let rows = session
+            .bounded_read(&self.locking_read())
             .await?
             .unwrap_or_default();
         let digest = history_digest(rows.iter().map(|row| {
@@ -232,7 +242,7 @@ impl FastPath {
             )
         }));
         let store = self.store(&migrate_core::checksum::to_hex(&digest));
-        DB::execute(session.connection(), &store).await
+        session.bounded_execute(&store).await
     }
 
     /// Up to the locked read: the table, the triggers, the transaction and

@@ -267,7 +267,7 @@ impl Runner {
         let to_every_head =
             direction == Direction::Upgrade && matches!(target, Target::Heads | Target::Head);
         let verdict = match &fast {
-            Some(fast) if to_every_head => fast.check(&mut session).await,
+            Some(fast) if to_every_head => fast.check(&mut session).await?,
             _ => Verdict::Unguarded,
         };
         if verdict == Verdict::Identical {

@@ -127,10 +127,46 @@ impl<DB: Backend> Session<DB> {
         }
     }
 
-    /// The run's connection, for the fast path's own statements
-    /// (`crate::fast_path`).
-    pub(crate) fn connection(&mut self) -> &mut PoolConnection<DB> {
-        &mut self.conn
+    /// A read of the fast path's own (`crate::fast_path`), bounded by the
+    /// I/O timeout like every statement of the runner's own: a partition
+    /// during a no-op boot fails it with [`Error::IoTimeout`], not a hang.
+    pub(crate) async fn bounded_read(
+        &mut self,
+        sql: &str,
+    ) -> Result<Option<Vec<HistoryRow>>, Error> {
+        if self.broken {
+            return Err(Error::Database(sqlx::Error::PoolClosed));
+        }
+        bounded!(
+            self,
+            IoWait::HistoryRead,
+            self.io_timeout,
+            DB::read_history(&mut self.conn, sql)
+        )
+    }
+
+    /// A statement of the fast path's own, bounded as [`Self::bounded_read`].
+    pub(crate) async fn bounded_execute(&mut self, sql: &str) -> Result<(), Error> {
+        if self.broken {
+            return Err(Error::Database(sqlx::Error::PoolClosed));
+        }
+        bounded!(
+            self,
+            IoWait::HistoryWrite,
+            self.io_timeout,
+            DB::execute(&mut self.conn, sql)
+        )
+    }
+
+    /// Whether the connection is unusable after a timeout: nothing more is
+    /// sent on it.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Makes the connection close instead of returning to the pool.
+    pub(crate) fn close_on_drop(&mut self) {
+        self.conn.close_on_drop();
     }
 
     fn dialect(&self) -> Dialect {

@@ -131,6 +131,7 @@ macro_rules! fault_tests {
 
 fault_tests!(
     frozen_history_read_times_out,
+    frozen_noop_boot_times_out,
     cut_during_a_revision_that_commits,
     cut_during_a_revision_that_is_rolled_back,
     cut_during_a_non_transactional_revision,

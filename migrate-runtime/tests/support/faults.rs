@@ -95,6 +95,42 @@ pub async fn frozen_history_read_times_out<DB: TestDb>(db: &TestDatabase<DB>, wi
     assert_eq!(history(&db.pool).await, applied(&["rev1"]));
 }
 
+/// A partition during a no-op boot, whose one statement is the history
+/// digest's check: the boot fails with the I/O timeout instead of hanging.
+pub async fn frozen_noop_boot_times_out<DB: TestDb>(db: &TestDatabase<DB>, wire: Wire) {
+    let runner = fault_runner(vec![creates("rev1", "", "t1")]);
+    ok(
+        runner.run(&db.pool).await,
+        "the first run, which stores the digest",
+    );
+    let through = proxied(db, wire).await;
+    through.proxy.fault_on("SELECT COALESCE(", Fault::Freeze);
+    let started = Instant::now();
+    let result = bounded(
+        "a no-op boot through a frozen proxy",
+        runner.run(&through.pool),
+    )
+    .await;
+    let waited = started.elapsed();
+    assert!(
+        through.proxy.fault_struck(),
+        "the digest check was not sent"
+    );
+    match result {
+        Err(Error::IoTimeout {
+            what: IoWait::HistoryRead,
+            waited: limit,
+            lock_may_be_held: false,
+        }) => assert_eq!(limit, IO_TIMEOUT),
+        other => panic!("expected an I/O timeout on the digest check, got {other:?}"),
+    }
+    assert!(
+        waited >= IO_TIMEOUT && waited < IO_TIMEOUT * 5,
+        "the boot gave up after {waited:?}, the I/O timeout is {IO_TIMEOUT:?}"
+    );
+    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+}
+
 fn result_message<T>(result: Result<T, Error>) -> String {
     result.err().map(|err| err.to_string()).unwrap_or_default()
 }
