@@ -71,25 +71,7 @@ pub async fn frozen_history_read_times_out<DB: TestDb>(db: &TestDatabase<DB>, wi
     through
         .proxy
         .fault_on("SELECT revision, checksum, state FROM", Fault::Freeze);
-    let started = Instant::now();
-    let result = bounded("a run through a frozen proxy", runner.run(&through.pool)).await;
-    let waited = started.elapsed();
-    assert!(
-        through.proxy.fault_struck(),
-        "the history read was not sent"
-    );
-    match result {
-        Err(Error::IoTimeout {
-            what: IoWait::HistoryRead,
-            waited: limit,
-            lock_may_be_held: false,
-        }) => assert_eq!(limit, IO_TIMEOUT),
-        other => panic!("expected an I/O timeout on the history read, got {other:?}"),
-    }
-    assert!(
-        waited >= IO_TIMEOUT && waited < IO_TIMEOUT * 5,
-        "the run gave up after {waited:?}, the I/O timeout is {IO_TIMEOUT:?}"
-    );
+    gives_up_on_the_frozen_read(&through, &runner, "the history read").await;
     let message = result_message(runner.run(&through.pool).await);
     assert!(message.is_empty(), "the pool's next run failed: {message}");
     assert_eq!(history(&db.pool).await, applied(&["rev1"]));
@@ -105,30 +87,33 @@ pub async fn frozen_noop_boot_times_out<DB: TestDb>(db: &TestDatabase<DB>, wire:
     );
     let through = proxied(db, wire).await;
     through.proxy.fault_on("SELECT COALESCE(", Fault::Freeze);
+    gives_up_on_the_frozen_read(&through, &runner, "the digest check").await;
+    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
+}
+
+/// A run through the frozen proxy fails with the I/O timeout on `read`
+/// (a read of the runner's own), after about that long.
+async fn gives_up_on_the_frozen_read<DB: TestDb>(
+    through: &Proxied<DB>,
+    runner: &Runner,
+    read: &str,
+) {
     let started = Instant::now();
-    let result = bounded(
-        "a no-op boot through a frozen proxy",
-        runner.run(&through.pool),
-    )
-    .await;
+    let result = bounded("a run through a frozen proxy", runner.run(&through.pool)).await;
     let waited = started.elapsed();
-    assert!(
-        through.proxy.fault_struck(),
-        "the digest check was not sent"
-    );
+    assert!(through.proxy.fault_struck(), "{read} was not sent");
     match result {
         Err(Error::IoTimeout {
             what: IoWait::HistoryRead,
             waited: limit,
             lock_may_be_held: false,
         }) => assert_eq!(limit, IO_TIMEOUT),
-        other => panic!("expected an I/O timeout on the digest check, got {other:?}"),
+        other => panic!("expected an I/O timeout on {read}, got {other:?}"),
     }
     assert!(
         waited >= IO_TIMEOUT && waited < IO_TIMEOUT * 5,
-        "the boot gave up after {waited:?}, the I/O timeout is {IO_TIMEOUT:?}"
+        "the run gave up after {waited:?}, the I/O timeout is {IO_TIMEOUT:?}"
     );
-    assert_eq!(history(&db.pool).await, applied(&["rev1"]));
 }
 
 fn result_message<T>(result: Result<T, Error>) -> String {
