@@ -94,8 +94,8 @@ pub enum Error {
     /// the failed statement is known (`migrations/b2b2_x.sql:14`), and
     /// quotes it on the lines after.
     #[error(
-        "revision `{revision}` ({file}{}) failed: {source}{}; {aftermath}{}",
-        at_line(.location), transaction_hint(.source), quote(.location)
+        "revision `{revision}` ({file}{}) failed: {}{}; {aftermath}{}",
+        at_line(.location), database_said(.source), transaction_hint(.source), quote(.location)
     )]
     RevisionFailed {
         /// The revision id.
@@ -216,7 +216,7 @@ pub enum Error {
     InvalidMigrations(Vec<migrate_core::LoadError>),
 
     /// Any other database error (connecting, reading the history, locking).
-    #[error("database error: {0}")]
+    #[error("database error: {}", database_said(.0))]
     Database(#[from] sqlx::Error),
 }
 
@@ -490,6 +490,16 @@ impl std::fmt::Display for IoWait {
 /// For statements a database refuses to run in a transaction block
 /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER TYPE ... ADD VALUE` on
 /// older servers): the header line that fixes it.
+/// The database's own words for an error it returned, without sqlx's
+/// "error returned from database: " in front (the messages around it
+/// already say where the error came from); other errors as sqlx says them.
+fn database_said(source: &sqlx::Error) -> String {
+    match source {
+        sqlx::Error::Database(err) => err.to_string(),
+        other => other.to_string(),
+    }
+}
+
 fn transaction_hint(source: &sqlx::Error) -> &'static str {
     let message = source.to_string();
     if message.contains("cannot run inside a transaction block")

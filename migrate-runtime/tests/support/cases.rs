@@ -1367,6 +1367,13 @@ pub async fn a_failed_statement_is_named_by_its_line<DB: TestDb>(db: &TestDataba
             quote.starts_with(&format!("  11 | INSERT INTO up_{name} (id)")),
             "{name}: {quote}"
         );
+        // The database's words follow "failed: " directly: sqlx's own
+        // "error returned from database" prefix says nothing here.
+        let message = error.to_string();
+        assert!(
+            !message.contains("error returned from database"),
+            "{name}: {message}"
+        );
 
         let down = runner(vec![
             creates("rev1", "", &format!("base_down_{name}")),
