@@ -551,3 +551,68 @@ fn servers(test: &str) -> Vec<Kind> {
         .filter(|kind| *kind != Kind::Sqlite)
         .collect()
 }
+
+/// How many sessions of this database, besides this one, are waiting for
+/// the migration lock (MariaDB: in `GET_LOCK`; PostgreSQL: polling
+/// `pg_try_advisory_lock`, whose last statement stays in `query`).
+fn waiting_for_the_lock(db: &TestDb) -> usize {
+    let sql = match db.kind {
+        Kind::Postgres => {
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%';"
+        }
+        Kind::Mysql => {
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() \
+             AND id <> CONNECTION_ID() AND info LIKE '%GET_LOCK%';"
+        }
+        Kind::Sqlite => unreachable!(),
+    };
+    db.client(sql).trim().parse().unwrap()
+}
+
+/// A second `migrate upgrade` waits for the lock the first one holds
+/// while it sleeps; Ctrl-C on the waiting one must end its wait on the
+/// server too (a `GET_LOCK` left waiting would take the lock the moment
+/// the first run frees it, for a process that is gone), and the first
+/// run is not disturbed.
+#[test]
+fn ctrl_c_while_waiting_for_the_lock_leaves_no_waiter_on_the_server() {
+    let kinds = servers("ctrl_c_while_waiting_for_the_lock_leaves_no_waiter_on_the_server");
+    on_each(kinds, |kind| {
+        let db = TestDb::new(kind, "lockwait");
+        let (project, _) = slow_project(&db, &[]);
+        // Long enough that the second run still waits when signalled.
+        let toml = project.path().join("migrate.toml");
+        let text = std::fs::read_to_string(&toml).unwrap();
+        std::fs::write(&toml, text.replace("lock_timeout = 2", "lock_timeout = 60")).unwrap();
+        let mut holder = Running::start(&project, &["upgrade"]);
+        wait_until("the first run sleeps under the lock", &mut holder, || {
+            sleeping(&db) == 1
+        });
+        let mut waiter = Running::start(&project, &["upgrade"]);
+        wait_until("the second run waits for the lock", &mut waiter, || {
+            waiting_for_the_lock(&db) == 1
+        });
+        waiter.signal(Signal::SIGINT);
+        let (code, stdout, stderr, took) = waiter.finish(EXIT_WITHIN);
+        assert!(took < EXIT_WITHIN, "took {took:?}: {stderr}");
+        assert_eq!(code, Some(130), "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert!(
+            stderr.starts_with("error: interrupted by Ctrl-C (SIGINT)"),
+            "{stderr}"
+        );
+        let started = Instant::now();
+        while waiting_for_the_lock(&db) != 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the interrupted run still waits for the lock on the server"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(holder.still_running(), "the first run was disturbed");
+        assert_eq!(sleeping(&db), 1);
+        holder.signal(Signal::SIGINT);
+        let (code, _, stderr, _) = holder.finish(EXIT_WITHIN);
+        assert_eq!(code, Some(130), "{stderr}");
+    });
+}
