@@ -818,6 +818,9 @@ impl<'r> BatchWrites<'r> {
     }
 }
 
+/// How long a dropped run's cancellation may take, connecting included.
+const CANCEL_WITHIN: Duration = Duration::from_secs(10);
+
 /// Cancels the statement of server session `id` from a new connection
 /// made with the pool's options (not one of the pool's: a pool of one
 /// would wait for the very connection being closed). Drop cannot await,
@@ -835,11 +838,15 @@ fn spawn_cancel<DB: Backend>(pool: &Pool<DB>, id: u64) {
     let guard = crate::cancel::Pending::start();
     runtime.spawn(async move {
         let _guard = guard;
-        let result = async {
+        // Bounded, so that a server gone from the network does not keep
+        // this task (and a program waiting in `cancellations`) forever.
+        let cancel = async {
             let mut conn = options.connect().await?;
             DB::cancel_statement(&mut conn, id).await
-        }
-        .await;
+        };
+        let result = tokio::time::timeout(CANCEL_WITHIN, cancel)
+            .await
+            .unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut));
         if let Err(err) = result {
             tracing::warn!(%err, id, "could not cancel the dropped run's statement on the server");
         }
