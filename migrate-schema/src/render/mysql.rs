@@ -204,6 +204,9 @@ fn index_columns(index: &Index) -> &str {
         .map_or(index.definition.as_str(), |at| &index.definition[at..])
 }
 
+/// Everything the column is: `MODIFY COLUMN` replaces the whole
+/// definition, so an attribute left out here (a default, `ON UPDATE`, a
+/// comment) would be removed by every change to another one.
 fn column_definition(column: &Column) -> String {
     let mut text = format!("{} {}", q(&column.name), column.data_type);
     text.push_str(if column.nullable {
@@ -214,10 +217,22 @@ fn column_definition(column: &Column) -> String {
     if let Some(default) = &column.default {
         text.push_str(&format!(" DEFAULT {default}"));
     }
+    if let Some(on_update) = &column.on_update {
+        text.push_str(&format!(" ON UPDATE {on_update}"));
+    }
     if column.identity == Some(Identity::AutoIncrement) {
         text.push_str(" AUTO_INCREMENT");
     }
+    if let Some(comment) = &column.comment {
+        text.push_str(&format!(" COMMENT {}", string_literal(comment)));
+    }
     text
+}
+
+/// A string as a MySQL literal: quotes doubled, and backslashes doubled
+/// since MySQL reads them as escapes.
+fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 fn create_table(table: &Table, deferred: &[(&Table, &ForeignKey)]) -> String {
