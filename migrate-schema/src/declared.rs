@@ -55,7 +55,7 @@ pub fn parse_declared(
                 shown.trim()
             ))
             .hint(if dialect == Dialect::Postgres {
-                "schema.sql declares the state: CREATE TABLE, CREATE [UNIQUE] INDEX and CREATE TYPE ... AS ENUM; \
+                "schema.sql declares the state: CREATE TABLE, CREATE [UNIQUE] INDEX, CREATE TYPE ... AS ENUM and COMMENT ON COLUMN; \
                  data changes and ALTERs belong in a revision"
             } else {
                 "schema.sql declares the state: CREATE TABLE and CREATE [UNIQUE] INDEX; \
@@ -89,19 +89,18 @@ enum Kind {
     Table,
     Index,
     Enum,
+    Comment,
 }
 
 fn statement_kind(words: &[String], dialect: Dialect) -> Option<Kind> {
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
-    if w(0) != "CREATE" {
-        return None;
-    }
-    match (w(1), w(2)) {
-        ("TABLE", _) => Some(Kind::Table),
-        ("INDEX", _) | ("UNIQUE", "INDEX") => Some(Kind::Index),
-        ("TYPE", _) if dialect == Dialect::Postgres && w(3) == "AS" && w(4) == "ENUM" => {
-            Some(Kind::Enum)
-        }
+    let postgres = dialect == Dialect::Postgres;
+    match (w(0), w(1), w(2)) {
+        ("CREATE", "TABLE", _) => Some(Kind::Table),
+        ("CREATE", "INDEX", _) | ("CREATE", "UNIQUE", "INDEX") => Some(Kind::Index),
+        ("CREATE", "TYPE", _) if postgres && w(3) == "AS" && w(4) == "ENUM" => Some(Kind::Enum),
+        // PostgreSQL keeps a column's comment apart from its definition.
+        ("COMMENT", "ON", "COLUMN") if postgres => Some(Kind::Comment),
         _ => None,
     }
 }
@@ -390,6 +389,20 @@ mod tests {
             Dialect::Postgres
         )
         .is_ok());
+        // Column comments: PostgreSQL declares them apart from the table.
+        assert!(parse_declared(
+            "s.sql",
+            "COMMENT ON COLUMN a.id IS 'the key';",
+            Dialect::Postgres
+        )
+        .is_ok());
+        for (text, dialect) in [
+            ("COMMENT ON TABLE a IS 'x';", Dialect::Postgres),
+            ("COMMENT ON COLUMN a.id IS 'x';", Dialect::Sqlite),
+            ("COMMENT TABLE a;", Dialect::Postgres),
+        ] {
+            assert!(parse_declared("s.sql", text, dialect).is_err(), "{text}");
+        }
     }
 
     #[test]

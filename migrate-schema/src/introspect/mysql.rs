@@ -110,7 +110,10 @@ pub fn column_default(
             if is_numeric(data_type) || is_bit_or_binary_literal(data_type, &raw) {
                 return Some(raw);
             }
-            Some(format!("'{}'", raw.replace('\\', "\\\\").replace('\'', "''")))
+            Some(format!(
+                "'{}'",
+                raw.replace('\\', "\\\\").replace('\'', "''")
+            ))
         }
     }
 }
@@ -123,8 +126,18 @@ fn is_numeric(data_type: &str) -> bool {
         .unwrap_or_default()
         .to_ascii_lowercase();
     [
-        "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
-        "float", "double", "real", "year",
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "int",
+        "integer",
+        "bigint",
+        "decimal",
+        "numeric",
+        "float",
+        "double",
+        "real",
+        "year",
     ]
     .contains(&base.as_str())
 }
@@ -185,9 +198,7 @@ async fn read(conn: &mut MySqlConnection, skip: &[&str]) -> Result<Schema, sqlx:
         };
         let data_type: String = row.get(2);
         let extra: String = row.get::<Option<String>, _>(5).unwrap_or_default();
-        let comment = row
-            .get::<Option<String>, _>(6)
-            .filter(|c| !c.is_empty());
+        let comment = row.get::<Option<String>, _>(6).filter(|c| !c.is_empty());
         table.columns.push(Column {
             name: row.get(1),
             default: column_default(server, &data_type, row.get(4), &extra),
@@ -321,27 +332,50 @@ mod tests {
     #[test]
     fn mariadb_defaults_are_already_sql() {
         let m = Server::MariaDb;
-        assert_eq!(default(m, "varchar(20)", Some("'misc'"), ""), Some("'misc'".into()));
-        assert_eq!(default(m, "varchar(5)", Some("'NULL'"), ""), Some("'NULL'".into()));
+        assert_eq!(
+            default(m, "varchar(20)", Some("'misc'"), ""),
+            Some("'misc'".into())
+        );
+        assert_eq!(
+            default(m, "varchar(5)", Some("'NULL'"), ""),
+            Some("'NULL'".into())
+        );
         assert_eq!(default(m, "varchar(5)", Some("NULL"), ""), None);
         assert_eq!(default(m, "varchar(5)", None, ""), None);
         assert_eq!(default(m, "int(11)", Some("7"), ""), Some("7".into()));
         assert_eq!(
-            default(m, "timestamp", Some("current_timestamp()"), "on update current_timestamp()"),
+            default(
+                m,
+                "timestamp",
+                Some("current_timestamp()"),
+                "on update current_timestamp()"
+            ),
             Some("current_timestamp()".into())
         );
-        assert_eq!(default(m, "int(11)", Some("(1 + 2)"), ""), Some("(1 + 2)".into()));
+        assert_eq!(
+            default(m, "int(11)", Some("(1 + 2)"), ""),
+            Some("(1 + 2)".into())
+        );
     }
 
     #[test]
     fn mysql_8_defaults_are_quoted_unless_numbers_or_expressions() {
         let m = Server::MySql;
         // Strings are stored bare: quoted (and escaped) back.
-        assert_eq!(default(m, "varchar(20)", Some("misc"), ""), Some("'misc'".into()));
-        assert_eq!(default(m, "varchar(20)", Some("it's"), ""), Some("'it''s'".into()));
+        assert_eq!(
+            default(m, "varchar(20)", Some("misc"), ""),
+            Some("'misc'".into())
+        );
+        assert_eq!(
+            default(m, "varchar(20)", Some("it's"), ""),
+            Some("'it''s'".into())
+        );
         assert_eq!(default(m, "varchar(20)", Some(""), ""), Some("''".into()));
         // The text NULL is a string there: no default is SQL NULL.
-        assert_eq!(default(m, "varchar(5)", Some("NULL"), ""), Some("'NULL'".into()));
+        assert_eq!(
+            default(m, "varchar(5)", Some("NULL"), ""),
+            Some("'NULL'".into())
+        );
         assert_eq!(default(m, "varchar(5)", None, ""), None);
         // A string that reads like a function is still a string.
         assert_eq!(
@@ -349,15 +383,31 @@ mod tests {
             Some("'CURRENT_TIMESTAMP'".into())
         );
         assert_eq!(default(m, "int", Some("7"), ""), Some("7".into()));
-        assert_eq!(default(m, "decimal(10,2)", Some("1.50"), ""), Some("1.50".into()));
-        assert_eq!(default(m, "bit(3)", Some("b'101'"), ""), Some("b'101'".into()));
+        assert_eq!(
+            default(m, "decimal(10,2)", Some("1.50"), ""),
+            Some("1.50".into())
+        );
+        assert_eq!(
+            default(m, "bit(3)", Some("b'101'"), ""),
+            Some("b'101'".into())
+        );
         // Expressions: CURRENT_TIMESTAMP bare, the others in parentheses.
         assert_eq!(
-            default(m, "timestamp", Some("CURRENT_TIMESTAMP"), "DEFAULT_GENERATED"),
+            default(
+                m,
+                "timestamp",
+                Some("CURRENT_TIMESTAMP"),
+                "DEFAULT_GENERATED"
+            ),
             Some("CURRENT_TIMESTAMP".into())
         );
         assert_eq!(
-            default(m, "datetime(3)", Some("CURRENT_TIMESTAMP(3)"), "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)"),
+            default(
+                m,
+                "datetime(3)",
+                Some("CURRENT_TIMESTAMP(3)"),
+                "DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)"
+            ),
             Some("CURRENT_TIMESTAMP(3)".into())
         );
         assert_eq!(

@@ -208,7 +208,10 @@ fn comment_on(table: &str, column: &Column) -> Step {
         "COMMENT ON COLUMN {}.{} IS {}",
         ident(D, table),
         ident(D, &column.name),
-        column.comment.as_deref().map_or("NULL".to_string(), literal)
+        column
+            .comment
+            .as_deref()
+            .map_or("NULL".to_string(), literal)
     ))
 }
 
