@@ -764,6 +764,9 @@ fn mysql_on_update_current_timestamp_survives_every_modify_column() {
             "INSERT INTO posts (id, title, body) VALUES (1, NULL, 'hello'), (2, 'b', NULL);",
         );
         assert!(updated_at_moves(&setup), "S1 itself has ON UPDATE");
+        setup
+            .app
+            .client("UPDATE posts SET updated_at = '2000-01-01 00:00:00';");
         setup.declare(s2);
         let file = setup.autogenerate("s2");
         let text = std::fs::read_to_string(&file).unwrap();
@@ -776,7 +779,19 @@ fn mysql_on_update_current_timestamp_survives_every_modify_column() {
             up.contains("MODIFY COLUMN body varchar(100) NULL COMMENT 'markdown, it''s rendered'"),
             "{text}"
         );
+        // The backfill of title's NULLs leaves updated_at alone.
+        assert!(
+            up.contains(
+                "UPDATE posts SET title = 'untitled', updated_at = updated_at WHERE title IS NULL"
+            ),
+            "{text}"
+        );
         setup.project.ok(&["upgrade", "head"]);
+        assert_eq!(
+            setup.rows("SELECT id, YEAR(updated_at) FROM posts ORDER BY id;"),
+            vec!["1|2000", "2|2000"],
+            "the upgrade stamped the rows\n{text}"
+        );
         assert_same(
             &catalog(&setup.app),
             &catalog_of(kind, s2),

@@ -280,7 +280,7 @@ fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) {
         );
     }
     for change in &table.columns_changed {
-        modify_column(table.name(), change, steps);
+        modify_column(table, change, steps);
     }
     for column in &table.columns_dropped {
         steps.push(Step::flagged(
@@ -290,16 +290,40 @@ fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) {
     }
 }
 
-fn modify_column(table: &str, change: &ColumnChange, steps: &mut Vec<Step>) {
+/// `, updated_at = updated_at` for each column of the table with an
+/// `ON UPDATE` (before or after this revision), the changed one aside: a
+/// backfill that assigns them their own value leaves them as they are,
+/// where it would otherwise stamp every row it fills with the time of the
+/// migration.
+fn keep_on_update_columns(table: &TableDiff, changed: &str) -> String {
+    let mut names: Vec<&str> = table
+        .from
+        .columns
+        .iter()
+        .chain(&table.to.columns)
+        .filter(|c| c.on_update.is_some() && c.name != changed)
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .iter()
+        .map(|name| format!(", {} = {}", q(name), q(name)))
+        .collect()
+}
+
+fn modify_column(table_diff: &TableDiff, change: &ColumnChange, steps: &mut Vec<Step>) {
+    let table = table_diff.name();
     let mut notes = Vec::new();
     if change.not_null_added() {
         match &change.to.default {
             Some(default) => {
                 steps.push(Step::flagged(
                     format!(
-                        "UPDATE {} SET {} = {default} WHERE {} IS NULL",
+                        "UPDATE {} SET {} = {default}{} WHERE {} IS NULL",
                         q(table),
                         q(&change.to.name),
+                        keep_on_update_columns(table_diff, &change.to.name),
                         q(&change.to.name)
                     ),
                     review::not_null(table, &change.to.name, Some(default)),
