@@ -273,9 +273,10 @@ fn generated_column(sql: &str, dialect: Dialect) -> Option<(usize, String)> {
         } else if c == b'\'' {
             i += 1;
             while i < bytes.len() {
-                if dialect == Dialect::MySql && bytes[i] == b'\\' {
-                    i += 2;
-                } else if bytes[i] == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                // A backslash escape (MySQL) or a doubled quote: two bytes.
+                let escape = dialect == Dialect::MySql && bytes[i] == b'\\';
+                let doubled = bytes[i] == b'\'' && bytes.get(i + 1) == Some(&b'\'');
+                if escape || doubled {
                     i += 2;
                 } else if bytes[i] == b'\'' {
                     break;

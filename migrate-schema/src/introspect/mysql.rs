@@ -121,7 +121,7 @@ pub fn column_default(
 /// Number types, whose defaults MySQL prints as bare numbers that are SQL as is.
 fn is_numeric(data_type: &str) -> bool {
     let base = data_type
-        .split(|c: char| c == '(' || c == ' ')
+        .split(['(', ' '])
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
