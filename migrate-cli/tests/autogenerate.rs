@@ -545,7 +545,8 @@ fn schema_file_errors_name_their_line_and_leave_no_scratch_database() {
             assert_eq!(left.trim(), "", "scratch databases left on the server");
 
             if kind != Kind::Sqlite {
-                // A development database with tables in it is refused.
+                // A development database with tables in it is refused as a
+                // configuration error (exit 2), saying what to do.
                 setup.declare("CREATE TABLE a (id INTEGER PRIMARY KEY);\n");
                 setup
                     ._dev
@@ -554,9 +555,21 @@ fn schema_file_errors_name_their_line_and_leave_no_scratch_database() {
                     .client("CREATE TABLE precious (id INTEGER);");
                 let (_, stderr) = setup
                     .project
-                    .fails(3, &["revision", "--autogenerate", "-m", "x"]);
+                    .fails(2, &["revision", "--autogenerate", "-m", "x"]);
                 assert!(stderr.contains("is not empty (it holds "), "{stderr}");
                 assert!(stderr.contains("precious"), "{stderr}");
+                assert!(
+                    stderr.contains("hint: point dev_database_url (or --dev-url, MIGRATE_DEV_URL) at an empty database"),
+                    "{stderr}"
+                );
+                for verb in [
+                    &["check", "--schema"][..],
+                    &["schema", "dump"],
+                    &["check", "--replay"],
+                ] {
+                    let (_, stderr) = setup.project.fails(2, verb);
+                    assert!(stderr.contains("precious"), "{verb:?}: {stderr}");
+                }
             }
         },
     );
@@ -715,6 +728,227 @@ fn ctrl_c_during_the_replay_drops_the_scratch_databases() {
                 "scratch databases left on the server"
             );
             assert_eq!(setup.files(), 1);
+        },
+    );
+}
+
+/// Whether an UPDATE of another column moves `updated_at` of row 1, which
+/// the seed set to 2000-01-01: what `ON UPDATE CURRENT_TIMESTAMP` does.
+fn updated_at_moves(setup: &Setup) -> bool {
+    setup.app.client(
+        "UPDATE posts SET updated_at = '2000-01-01 00:00:00' WHERE id = 1;\n\
+         UPDATE posts SET body = CONCAT(COALESCE(body, ''), '.') WHERE id = 1;",
+    );
+    setup.rows("SELECT YEAR(updated_at) > 2000 FROM posts WHERE id = 1;") == vec!["1"]
+}
+
+#[test]
+fn mysql_on_update_current_timestamp_survives_every_modify_column() {
+    for kind in backends(
+        "mysql_on_update_current_timestamp_survives_every_modify_column",
+        true,
+    ) {
+        if kind != Kind::Mysql {
+            continue;
+        }
+        // updated_at itself changes (nullability and a comment) and so do
+        // other columns (a widening, a comment, NOT NULL with a default):
+        // each MODIFY COLUMN restates the whole definition.
+        let s1 = "CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  title VARCHAR(50),\n  body VARCHAR(100),\n  updated_at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP\n);\n";
+        let s2 = "CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  title VARCHAR(200) NOT NULL DEFAULT 'untitled' COMMENT 'shown in lists',\n  body VARCHAR(100) COMMENT 'markdown, it''s rendered',\n  updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP COMMENT 'last change'\n);\n";
+        let setup = Setup::new(kind, "onupdate");
+        setup.declare(s1);
+        setup.autogenerate("s1");
+        setup.project.ok(&["upgrade", "head"]);
+        setup.app.client(
+            "INSERT INTO posts (id, title, body) VALUES (1, NULL, 'hello'), (2, 'b', NULL);",
+        );
+        assert!(updated_at_moves(&setup), "S1 itself has ON UPDATE");
+        setup
+            .app
+            .client("UPDATE posts SET updated_at = '2000-01-01 00:00:00';");
+        setup.declare(s2);
+        let file = setup.autogenerate("s2");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let up = &text[text.find("-- migrate:up").unwrap()..text.find("-- migrate:down").unwrap()];
+        assert!(
+            up.contains("MODIFY COLUMN updated_at timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp() COMMENT 'last change'"),
+            "{text}"
+        );
+        assert!(
+            up.contains("MODIFY COLUMN body varchar(100) NULL COMMENT 'markdown, it''s rendered'"),
+            "{text}"
+        );
+        // The backfill of title's NULLs leaves updated_at alone.
+        assert!(
+            up.contains(
+                "UPDATE posts SET title = 'untitled', updated_at = updated_at WHERE title IS NULL"
+            ),
+            "{text}"
+        );
+        setup.project.ok(&["upgrade", "head"]);
+        assert_eq!(
+            setup.rows("SELECT id, YEAR(updated_at) FROM posts ORDER BY id;"),
+            vec!["1|2000", "2|2000"],
+            "the upgrade stamped the rows\n{text}"
+        );
+        assert_same(
+            &catalog(&setup.app),
+            &catalog_of(kind, s2),
+            &format!("after the upgrade\n{text}"),
+        );
+        assert!(
+            updated_at_moves(&setup),
+            "ON UPDATE lost by the upgrade\n{text}"
+        );
+        assert_eq!(
+            setup.rows("SELECT id, title, body FROM posts ORDER BY id;"),
+            vec!["1|untitled|hello..", "2|b|NULL"]
+        );
+        setup.assert_nothing_to_generate();
+        setup.project.ok(&["check", "--schema"]);
+        setup.project.ok(&["downgrade", "-1"]);
+        assert_same(
+            &catalog(&setup.app),
+            &catalog_of(kind, s1),
+            &format!("after the downgrade\n{text}"),
+        );
+        assert!(
+            updated_at_moves(&setup),
+            "ON UPDATE lost by the downgrade\n{text}"
+        );
+    }
+}
+
+#[test]
+fn mysql_on_update_added_and_removed_again_in_the_down() {
+    for kind in backends("mysql_on_update_added_and_removed_again_in_the_down", true) {
+        if kind != Kind::Mysql {
+            continue;
+        }
+        let s1 = "CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  body VARCHAR(100),\n  updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n);\n";
+        let s2 = "CREATE TABLE posts (\n  id INTEGER PRIMARY KEY,\n  body VARCHAR(100),\n  updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP\n);\n";
+        let setup = Setup::new(kind, "onupdate2");
+        setup.declare(s1);
+        setup.autogenerate("s1");
+        setup.project.ok(&["upgrade", "head"]);
+        setup
+            .app
+            .client("INSERT INTO posts (id, body) VALUES (1, 'x');");
+        assert!(!updated_at_moves(&setup));
+
+        // check --schema names the difference before the revision exists.
+        setup.declare(s2);
+        let (stdout, _) = setup.project.fails(1, &["check", "--schema"]);
+        assert!(
+            stdout.contains("differs: column posts.updated_at is timestamp NOT NULL DEFAULT current_timestamp(), declared timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp()"),
+            "{stdout}"
+        );
+        let file = setup.autogenerate("on update");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (up, down) = text.split_once("-- migrate:down").unwrap();
+        assert!(up.contains("ON UPDATE current_timestamp()"), "{text}");
+        assert!(
+            down.contains(
+                "MODIFY COLUMN updated_at timestamp NOT NULL DEFAULT current_timestamp();"
+            ),
+            "{text}"
+        );
+        setup.project.ok(&["upgrade", "head"]);
+        assert!(
+            updated_at_moves(&setup),
+            "the upgrade did not add ON UPDATE\n{text}"
+        );
+        setup.assert_nothing_to_generate();
+        setup.project.ok(&["downgrade", "-1"]);
+        assert_same(
+            &catalog(&setup.app),
+            &catalog_of(kind, s1),
+            "after the downgrade",
+        );
+        assert!(
+            !updated_at_moves(&setup),
+            "the downgrade did not remove ON UPDATE\n{text}"
+        );
+
+        // And the other way: a declared removal.
+        setup.project.ok(&["upgrade", "head"]);
+        setup.declare(s1);
+        let file = setup.autogenerate("no on update");
+        let text = std::fs::read_to_string(&file).unwrap();
+        setup.project.ok(&["upgrade", "head"]);
+        assert!(!updated_at_moves(&setup), "{text}");
+        setup.project.ok(&["downgrade", "-1"]);
+        assert!(updated_at_moves(&setup), "{text}");
+    }
+}
+
+#[test]
+fn column_comments_are_generated_changed_and_removed() {
+    on_each(
+        backends("column_comments_are_generated_changed_and_removed", true),
+        |kind| {
+            let (s1, s2) = match kind {
+                Kind::Sqlite => return,
+                Kind::Postgres => (
+                    "CREATE TABLE notes (\n  id INTEGER PRIMARY KEY,\n  body TEXT,\n  tag VARCHAR(20)\n);\nCOMMENT ON COLUMN notes.tag IS 'old';\n",
+                    "CREATE TABLE notes (\n  id INTEGER PRIMARY KEY,\n  body TEXT,\n  tag VARCHAR(20)\n);\nCOMMENT ON COLUMN notes.body IS 'it''s markdown';\n\
+                     CREATE TABLE labels (\n  id INTEGER PRIMARY KEY\n);\nCOMMENT ON COLUMN labels.id IS 'the key';\n",
+                ),
+                Kind::Mysql => (
+                    "CREATE TABLE notes (\n  id INTEGER PRIMARY KEY,\n  body TEXT,\n  tag VARCHAR(20) COMMENT 'old'\n);\n",
+                    "CREATE TABLE notes (\n  id INTEGER PRIMARY KEY,\n  body TEXT COMMENT 'it''s markdown',\n  tag VARCHAR(20)\n);\n\
+                     CREATE TABLE labels (\n  id INTEGER PRIMARY KEY COMMENT 'the key'\n);\n",
+                ),
+            };
+            let text = round_trip(
+                kind,
+                "comments",
+                Trip {
+                    s1,
+                    s2,
+                    seed: "INSERT INTO notes (id, body, tag) VALUES (1, 'hi', 'a');",
+                    after_up: vec![("SELECT id, body, tag FROM notes;", vec!["1|hi|a"])],
+                    after_down: vec![("SELECT id, body, tag FROM notes;", vec!["1|hi|a"])],
+                    file_has: vec!["'it''s markdown'", "'the key'"],
+                },
+            );
+            if kind == Kind::Postgres {
+                assert!(
+                    text.contains("COMMENT ON COLUMN notes.tag IS NULL;"),
+                    "{text}"
+                );
+            }
+        },
+    );
+}
+
+#[test]
+fn a_declared_generated_column_is_refused_on_its_line() {
+    on_each(
+        backends("a_declared_generated_column_is_refused_on_its_line", true),
+        |kind| {
+            let setup = Setup::new(kind, "generated");
+            let column = match kind {
+                Kind::Mysql => "total INTEGER AS (price * 2) STORED",
+                _ => "total INTEGER GENERATED ALWAYS AS (price * 2) STORED",
+            };
+            setup.declare(&format!(
+                "CREATE TABLE items (\n  id INTEGER PRIMARY KEY,\n  price INTEGER,\n  {column}\n);\n"
+            ));
+            for verb in [
+                &["revision", "--autogenerate", "-m", "x"][..],
+                &["check", "--schema"],
+            ] {
+                let (_, stderr) = setup.project.fails(2, verb);
+                assert!(
+                    stderr.contains(
+                        "error: schema.sql:4: generated column `total` is not supported yet"
+                    ),
+                    "{verb:?}: {stderr}"
+                );
+            }
+            assert_eq!(setup.files(), 0);
         },
     );
 }

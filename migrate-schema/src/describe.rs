@@ -57,14 +57,22 @@ pub fn describe(diff: &SchemaDiff) -> Vec<String> {
         for c in &t.columns_changed {
             let show = |col: &crate::model::Column| {
                 format!(
-                    "{}{}{}{}",
+                    "{}{}{}{}{}{}",
                     col.data_type,
                     if col.nullable { "" } else { " NOT NULL" },
                     col.default
                         .as_ref()
                         .map(|d| format!(" DEFAULT {d}"))
                         .unwrap_or_default(),
-                    col.identity.map(|i| format!(" {i:?}")).unwrap_or_default()
+                    col.on_update
+                        .as_ref()
+                        .map(|u| format!(" ON UPDATE {u}"))
+                        .unwrap_or_default(),
+                    col.identity.map(|i| format!(" {i:?}")).unwrap_or_default(),
+                    col.comment
+                        .as_ref()
+                        .map(|c| format!(" COMMENT '{}'", c.replace('\'', "''")))
+                        .unwrap_or_default()
                 )
             };
             lines.push(format!(

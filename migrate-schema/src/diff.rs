@@ -107,6 +107,14 @@ impl ColumnChange {
     pub fn identity_changed(&self) -> bool {
         self.from.identity != self.to.identity
     }
+    /// MySQL's `ON UPDATE` differs.
+    pub fn on_update_changed(&self) -> bool {
+        self.from.on_update != self.to.on_update
+    }
+    /// The comment differs.
+    pub fn comment_changed(&self) -> bool {
+        self.from.comment != self.to.comment
+    }
 }
 
 /// One table, changed. `from` is the table as it is, with the declared

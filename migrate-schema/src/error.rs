@@ -9,6 +9,10 @@ pub struct SchemaError {
     pub message: String,
     /// What to do next, where there is advice.
     pub hint: Option<String>,
+    /// The configuration is at fault (a development URL naming a database
+    /// in use), not the database: the CLI exits 2 for it, as for any
+    /// configuration error, rather than 3.
+    pub configuration: bool,
 }
 
 impl SchemaError {
@@ -17,7 +21,14 @@ impl SchemaError {
         SchemaError {
             message: message.into(),
             hint: None,
+            configuration: false,
         }
+    }
+
+    /// Marks the error as the configuration's.
+    pub fn configuration(mut self) -> Self {
+        self.configuration = true;
+        self
     }
 
     /// Adds what to do next.

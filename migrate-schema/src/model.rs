@@ -106,6 +106,14 @@ pub struct Column {
     pub default: Option<String>,
     /// Identity, serial or auto-increment.
     pub identity: Option<Identity>,
+    /// MySQL's `ON UPDATE` expression as its catalog spells it
+    /// (`current_timestamp()` on MariaDB, `CURRENT_TIMESTAMP` on MySQL 8);
+    /// `None` elsewhere. Part of the column's definition there: a
+    /// `MODIFY COLUMN` that leaves it out removes it.
+    pub on_update: Option<String>,
+    /// The column's comment, unquoted (MySQL `COMMENT '...'`, PostgreSQL
+    /// `COMMENT ON COLUMN`); `None` for none, and always on SQLite.
+    pub comment: Option<String>,
 }
 
 /// How a column numbers itself.

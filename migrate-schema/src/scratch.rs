@@ -72,7 +72,8 @@ impl ScratchServer {
                 "the development database {shown} is not empty (it holds {}); it must be an empty scratch database",
                 tables.join(", ")
             ))
-            .hint("point dev_database_url (or --dev-url, MIGRATE_DEV_URL) at an empty database; the tool creates and drops its own databases on that server"));
+            .hint("point dev_database_url (or --dev-url, MIGRATE_DEV_URL) at an empty database (e.g. CREATE DATABASE migrate_dev); the tool creates and drops its own databases on that server and never writes to this one")
+            .configuration());
         }
         Ok(server)
     }

@@ -33,7 +33,8 @@ impl Rng {
 const TYPES: &[&str] = &["INTEGER", "VARCHAR(20)", "VARCHAR(50)", "TEXT"];
 
 /// A schema of up to four tables: columns of random types, nullability and
-/// defaults, unique columns, indexes, and foreign keys to earlier tables.
+/// defaults, unique columns, indexes, and foreign keys to earlier tables;
+/// on MySQL also comments and `ON UPDATE CURRENT_TIMESTAMP` timestamps.
 /// Returns the DDL and the row to insert into each table.
 fn schema(rng: &mut Rng, dialect: Dialect) -> (String, Vec<String>) {
     let mut sql = String::new();
@@ -69,6 +70,9 @@ fn schema(rng: &mut Rng, dialect: Dialect) -> (String, Vec<String>) {
             if rng.chance(15) {
                 definition.push_str(" UNIQUE");
             }
+            if dialect == Dialect::MySql && rng.chance(20) {
+                definition.push_str(&format!(" COMMENT 'note {c}'"));
+            }
             if rng.chance(25) {
                 indexes.push(format!(
                     "CREATE INDEX {name}_{column} ON {name} ({column});\n"
@@ -77,6 +81,19 @@ fn schema(rng: &mut Rng, dialect: Dialect) -> (String, Vec<String>) {
             columns.push(definition);
             names.push(column);
             values.push(literal.to_string());
+        }
+        // MySQL: a change to any other attribute of the column must keep
+        // its ON UPDATE (MODIFY COLUMN restates the whole definition).
+        if dialect == Dialect::MySql && rng.chance(40) {
+            let on_update = if rng.chance(50) {
+                " ON UPDATE CURRENT_TIMESTAMP"
+            } else {
+                ""
+            };
+            let nullable = if rng.chance(50) { "NULL" } else { "NOT NULL" };
+            columns.push(format!(
+                "updated_at TIMESTAMP {nullable} DEFAULT CURRENT_TIMESTAMP{on_update}"
+            ));
         }
         for parent in &tables {
             if rng.chance(35) {

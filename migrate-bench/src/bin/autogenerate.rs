@@ -8,7 +8,8 @@
 //! ```
 //!
 //! PostgreSQL (scratch databases on `BENCH_POSTGRES_URL`, then
-//! `TEST_POSTGRES_URL`, which must name an empty database) runs when
+//! `TEST_POSTGRES_URL`, which must name an empty database) and MySQL or
+//! MariaDB (`BENCH_MYSQL_URL`, then `TEST_MYSQL_URL`, likewise) run when
 //! reachable.
 
 use std::str::FromStr;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use migrate_core::{parse_migration, Dialect, Revision};
 use migrate_runtime::Runner;
-use migrate_schema::introspect::{postgres, sqlite};
+use migrate_schema::introspect::{mysql, postgres, sqlite};
 use migrate_schema::scratch::{apply_declared, ScratchServer};
 use migrate_schema::{parse_declared, plan, DeclaredSchema};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -40,8 +41,8 @@ async fn main() -> Result<(), Failure> {
     println!(
         "## Autogenerate on {REVISIONS} revisions building {TABLES} tables (median of {runs})\n"
     );
-    println!("| database | replay the chain | autogenerate | ratio |");
-    println!("|---|---|---|---|");
+    println!("| database | replay the chain | autogenerate | ratio | samples, ms (replay / autogenerate) |");
+    println!("|---|---|---|---|---|");
 
     let mut replay = Vec::new();
     let mut generate = Vec::new();
@@ -63,7 +64,7 @@ async fn main() -> Result<(), Failure> {
         .or_else(|_| std::env::var("TEST_POSTGRES_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
     match ScratchServer::open(Dialect::Postgres, &url, &url).await {
-        Err(err) => println!("| postgres | skipped: {} | | |", err.message),
+        Err(err) => println!("| postgres | skipped: {} | | | |", err.message),
         Ok(server) => {
             let declared = parse_declared("schema.sql", &declared_text, Dialect::Postgres)?;
             let mut replay = Vec::new();
@@ -84,6 +85,37 @@ async fn main() -> Result<(), Failure> {
                 assert!(result? > 0);
             }
             row("postgres", &mut replay, &mut generate);
+        }
+    }
+
+    let url = std::env::var("BENCH_MYSQL_URL")
+        .or_else(|_| std::env::var("TEST_MYSQL_URL"))
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string());
+    match ScratchServer::open(Dialect::MySql, &url, &url).await {
+        Err(err) => println!("| mysql | skipped: {} | | | |", err.message),
+        Ok(server) => {
+            let declared = parse_declared("schema.sql", &declared_text, Dialect::MySql)?;
+            let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+                .fetch_one(&sqlx::MySqlPool::connect(&url).await?)
+                .await?;
+            let mut replay = Vec::new();
+            let mut generate = Vec::new();
+            for _ in 0..runs {
+                let start = Instant::now();
+                let db = server.create("bench").await?;
+                let pool = sqlx::MySqlPool::connect(&db).await?;
+                runner.run(&pool).await?;
+                pool.close().await;
+                replay.push(start.elapsed());
+                server.drop_all().await;
+
+                let start = Instant::now();
+                let result = autogenerate_mysql(&server, &runner, &declared).await;
+                generate.push(start.elapsed());
+                server.drop_all().await;
+                assert!(result? > 0);
+            }
+            row(&format!("mysql ({version})"), &mut replay, &mut generate);
         }
     }
     Ok(())
@@ -184,15 +216,45 @@ async fn autogenerate_postgres(
         .len())
 }
 
+async fn autogenerate_mysql(
+    server: &ScratchServer,
+    runner: &Runner,
+    declared: &DeclaredSchema,
+) -> Result<usize, Failure> {
+    let chain_pool = sqlx::MySqlPool::connect(&server.create("chain").await?).await?;
+    runner.run(&chain_pool).await?;
+    let chain = mysql::introspect(&mut *chain_pool.acquire().await?, &["migrate_history"]).await?;
+    chain_pool.close().await;
+    let declared_pool = sqlx::MySqlPool::connect(&server.create("declared").await?).await?;
+    let mut conn = declared_pool.acquire().await?;
+    apply_declared::<sqlx::MySql>(&mut conn, declared).await?;
+    let target = mysql::introspect(&mut conn, &[]).await?;
+    drop(conn);
+    declared_pool.close().await;
+    Ok(plan(Dialect::MySql, &chain, &target, &declared.renames)?
+        .up
+        .len())
+}
+
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
 fn row(name: &str, replay: &mut [Duration], generate: &mut [Duration]) {
+    let shown = |samples: &[Duration]| {
+        samples
+            .iter()
+            .map(|d| d.as_millis().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // Every sample, in run order, before the medians sort them: a shared
+    // machine's load shows as outliers.
+    let samples = format!("{} / {}", shown(replay), shown(generate));
     let (replay, generate) = (median(replay), median(generate));
     println!(
-        "| {name} | {} ms | {} ms | {:.2}× |",
+        "| {name} | {} ms | {} ms | {:.2}× | {samples} |",
         replay.as_millis(),
         generate.as_millis(),
         generate.as_secs_f64() / replay.as_secs_f64()

@@ -92,7 +92,16 @@ impl Scratch {
             (_, Some(url)) => Some(
                 ScratchServer::open(dialect, &url.sqlx_url(), &url.redacted())
                     .await
-                    .map_err(schema_error(Exit::Database))?,
+                    .map_err(|err| {
+                        // A development URL naming a database in use is a
+                        // configuration mistake; an unreachable server is not.
+                        let exit = if err.configuration {
+                            Exit::Usage
+                        } else {
+                            Exit::Database
+                        };
+                        schema_error(exit)(err)
+                    })?,
             ),
         };
         let history_table = ctx

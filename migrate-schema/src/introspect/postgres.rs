@@ -21,7 +21,8 @@ const COLUMNS: &str = "\
 SELECT a.attrelid::int8, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid), a.attidentity::text,
        EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
-               WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a')
+               WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'),
+       col_description(a.attrelid, a.attnum)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -116,6 +117,8 @@ async fn read(conn: &mut PgConnection, skip: &[&str]) -> Result<Schema, sqlx::Er
             nullable: !row.get::<bool, _>(3),
             default,
             identity,
+            on_update: None,
+            comment: row.get(7),
         });
     }
     for row in sqlx::query(CONSTRAINTS).fetch_all(&mut *conn).await? {

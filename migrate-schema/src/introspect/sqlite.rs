@@ -64,6 +64,8 @@ async fn read_table(
             nullable: not_null == 0,
             default: default.map(|d| normalize_default(&d)),
             identity: None,
+            on_update: None,
+            comment: None,
         });
     }
     pk.sort();

@@ -204,6 +204,9 @@ fn index_columns(index: &Index) -> &str {
         .map_or(index.definition.as_str(), |at| &index.definition[at..])
 }
 
+/// Everything the column is: `MODIFY COLUMN` replaces the whole
+/// definition, so an attribute left out here (a default, `ON UPDATE`, a
+/// comment) would be removed by every change to another one.
 fn column_definition(column: &Column) -> String {
     let mut text = format!("{} {}", q(&column.name), column.data_type);
     text.push_str(if column.nullable {
@@ -214,10 +217,22 @@ fn column_definition(column: &Column) -> String {
     if let Some(default) = &column.default {
         text.push_str(&format!(" DEFAULT {default}"));
     }
+    if let Some(on_update) = &column.on_update {
+        text.push_str(&format!(" ON UPDATE {on_update}"));
+    }
     if column.identity == Some(Identity::AutoIncrement) {
         text.push_str(" AUTO_INCREMENT");
     }
+    if let Some(comment) = &column.comment {
+        text.push_str(&format!(" COMMENT {}", string_literal(comment)));
+    }
     text
+}
+
+/// A string as a MySQL literal: quotes doubled, and backslashes doubled
+/// since MySQL reads them as escapes.
+fn string_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 fn create_table(table: &Table, deferred: &[(&Table, &ForeignKey)]) -> String {
@@ -265,7 +280,7 @@ fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) {
         );
     }
     for change in &table.columns_changed {
-        modify_column(table.name(), change, steps);
+        modify_column(table, change, steps);
     }
     for column in &table.columns_dropped {
         steps.push(Step::flagged(
@@ -275,16 +290,40 @@ fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) {
     }
 }
 
-fn modify_column(table: &str, change: &ColumnChange, steps: &mut Vec<Step>) {
+/// `, updated_at = updated_at` for each column of the table with an
+/// `ON UPDATE` (before or after this revision), the changed one aside: a
+/// backfill that assigns them their own value leaves them as they are,
+/// where it would otherwise stamp every row it fills with the time of the
+/// migration.
+fn keep_on_update_columns(table: &TableDiff, changed: &str) -> String {
+    let mut names: Vec<&str> = table
+        .from
+        .columns
+        .iter()
+        .chain(&table.to.columns)
+        .filter(|c| c.on_update.is_some() && c.name != changed)
+        .map(|c| c.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .iter()
+        .map(|name| format!(", {} = {}", q(name), q(name)))
+        .collect()
+}
+
+fn modify_column(table_diff: &TableDiff, change: &ColumnChange, steps: &mut Vec<Step>) {
+    let table = table_diff.name();
     let mut notes = Vec::new();
     if change.not_null_added() {
         match &change.to.default {
             Some(default) => {
                 steps.push(Step::flagged(
                     format!(
-                        "UPDATE {} SET {} = {default} WHERE {} IS NULL",
+                        "UPDATE {} SET {} = {default}{} WHERE {} IS NULL",
                         q(table),
                         q(&change.to.name),
+                        keep_on_update_columns(table_diff, &change.to.name),
                         q(&change.to.name)
                     ),
                     review::not_null(table, &change.to.name, Some(default)),

@@ -128,6 +128,9 @@ pub fn render(diff: &SchemaDiff) -> Result<Vec<Step>, SchemaError> {
     let (created, deferred) = creation_order(&diff.tables_created);
     for table in &created {
         steps.push(Step::plain(create_table(table, &deferred)));
+        for column in table.columns.iter().filter(|c| c.comment.is_some()) {
+            steps.push(comment_on(&table.name, column));
+        }
     }
 
     // Column changes of existing tables.
@@ -196,6 +199,20 @@ pub fn render(diff: &SchemaDiff) -> Result<Vec<Step>, SchemaError> {
         steps.push(Step::plain(format!("DROP TYPE {}", q(&dropped.name))));
     }
     Ok(steps)
+}
+
+/// `COMMENT ON COLUMN`: PostgreSQL keeps comments apart from the
+/// column's definition; `IS NULL` removes one.
+fn comment_on(table: &str, column: &Column) -> Step {
+    Step::plain(format!(
+        "COMMENT ON COLUMN {}.{} IS {}",
+        ident(D, table),
+        ident(D, &column.name),
+        column
+            .comment
+            .as_deref()
+            .map_or("NULL".to_string(), literal)
+    ))
 }
 
 fn literal(text: &str) -> String {
@@ -389,9 +406,15 @@ fn column_changes(table: &TableDiff, steps: &mut Vec<Step>) -> Result<(), Schema
                 Step::plain(sql)
             },
         );
+        if column.comment.is_some() {
+            steps.push(comment_on(table.name(), column));
+        }
     }
     for change in &table.columns_changed {
         alter_column(table.name(), change, steps)?;
+        if change.comment_changed() {
+            steps.push(comment_on(table.name(), &change.to));
+        }
     }
     for column in &table.columns_dropped {
         steps.push(Step::flagged(
