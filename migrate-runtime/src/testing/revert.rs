@@ -96,3 +96,55 @@ pub async fn revert_newest<DB: Backend>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{step_back, StepBack};
+    use crate::core::graph::RevisionGraph;
+    use crate::core::parse_migration;
+    use crate::Revision;
+
+    fn revision(id: &str, revises: &str) -> Revision {
+        let text = format!(
+            "-- revision: {id}\n-- revises: {revises}\n-- message: {id}\n\n-- migrate:up\nSELECT 1;\n\n-- migrate:down\nSELECT 1;\n"
+        );
+        parse_migration(&format!("migrations/{id}_x.sql"), text.as_bytes()).expect("parses")
+    }
+
+    fn back(revisions: &[Revision], applied: &[&str]) -> StepBack {
+        let graph = RevisionGraph::new_allowing_multiple_heads(revisions).expect("a graph");
+        let applied: Vec<&Revision> = applied
+            .iter()
+            .map(|id| graph.get(id).expect("known"))
+            .collect();
+        step_back(&graph, &applied).expect("a step back")
+    }
+
+    #[test]
+    fn the_newest_revision_goes_alone_whatever_the_branches() {
+        let revisions = [
+            revision("a", ""),
+            revision("b1", "a"),
+            revision("c1", "a"),
+            revision("b2", "b1"),
+            revision("c2", "c1"),
+            revision("m", "b1, c1"),
+        ];
+        let alone = |target: &str| StepBack {
+            target: target.to_string(),
+            reapply: Vec::new(),
+        };
+        assert_eq!(back(&revisions, &["a"]), alone("a@-1"));
+        assert_eq!(back(&revisions, &["a", "b1", "c1"]), alone("c1@-1"));
+        assert_eq!(back(&revisions, &["a", "b1", "c1", "m"]), alone("b1"));
+        // Each parent of the merge has another child applied: the one that
+        // takes the fewest others down, applied again after.
+        assert_eq!(
+            back(&revisions, &["a", "b1", "c1", "b2", "c2", "m"]),
+            StepBack {
+                target: "b1".to_string(),
+                reapply: vec!["b2".to_string()],
+            }
+        );
+    }
+}
