@@ -4,13 +4,15 @@ use std::collections::HashSet;
 
 use migrate_core::Dialect;
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, ObjectName,
-    ObjectType, RenameTableNameKind, Statement, TableConstraint,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, Ident,
+    ObjectName, ObjectType, RenameTableNameKind, Statement, TableConstraint,
 };
 
 use crate::rules::Rule;
 
-/// What the statements before this one in the revision established.
+/// What the statements before this one in the revision established: the
+/// up section's statements, then the down section's, so that a down is
+/// read knowing what its up made.
 pub(crate) struct Scope {
     pub(crate) dialect: Dialect,
     /// Whether the revision runs in a transaction.
@@ -19,27 +21,70 @@ pub(crate) struct Scope {
     /// [`table_key`]): the rules about existing tables spare them, since
     /// nobody uses them yet.
     pub(crate) created: HashSet<String>,
+    /// Column changes made earlier in the revision, each as the rule that a
+    /// later statement undoing or repeating it would break: `ADD COLUMN c`
+    /// as `drop-column` of c (a column added by the up has nothing to lose
+    /// when its down drops it), a rename to `b` as `rename-column` of b, a
+    /// type change as `column-type-change`. Such a later statement is
+    /// spared: its revision's own finding, if any, was the first one.
+    pub(crate) column_changes: HashSet<(Rule, String, String)>,
+    /// Existing tables renamed earlier in the revision, by their new name:
+    /// renaming one back is spared like a column's.
+    pub(crate) renamed_tables: HashSet<String>,
 }
 
 impl Scope {
     fn is_existing(&self, name: &ObjectName) -> bool {
-        !self.created.contains(&table_key(name))
+        !self.created.contains(&table_key(name, self.dialect))
     }
 
     fn postgres(&self) -> bool {
         self.dialect == Dialect::Postgres
     }
+
+    fn column_key(&self, rule: Rule, table: &ObjectName, column: &Ident) -> (Rule, String, String) {
+        (
+            rule,
+            table_key(table, self.dialect),
+            unquoted(&column.value),
+        )
+    }
+
+    /// Records a column change, and whether an earlier statement already
+    /// made it (the change undoes or repeats that one).
+    fn changes_column(&mut self, rule: Rule, table: &ObjectName, column: &Ident) -> bool {
+        !self
+            .column_changes
+            .insert(self.column_key(rule, table, column))
+    }
 }
 
-/// The key a table is known by: its last name part, unquoted and
-/// lowercased (a schema prefix written in one statement and not in
-/// another still matches).
-pub(crate) fn table_key(name: &ObjectName) -> String {
-    name.0
-        .last()
-        .map(|part| part.to_string())
-        .unwrap_or_default()
-        .trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'))
+/// The key a table is known by: its name parts, unquoted and lowercased,
+/// joined by dots, without the dialect's default schema (PostgreSQL's
+/// `public`, SQLite's `main`), so that `public.users` and `users` match
+/// while `a.users` and `b.users` do not. MySQL has no default schema (the
+/// connection's database is not known here): `app.users` and `users` are
+/// two tables, so the exemption errs toward firing.
+pub(crate) fn table_key(name: &ObjectName, dialect: Dialect) -> String {
+    let mut parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|part| unquoted(&part.to_string()))
+        .collect();
+    let default = match dialect {
+        Dialect::Postgres => Some("public"),
+        Dialect::Sqlite => Some("main"),
+        Dialect::MySql => None,
+    };
+    if parts.len() > 1 && default.is_some_and(|schema| parts[0] == schema) {
+        parts.remove(0);
+    }
+    parts.join(".")
+}
+
+/// An identifier without its quotes, lowercased.
+fn unquoted(part: &str) -> String {
+    part.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'))
         .to_lowercase()
 }
 
@@ -49,7 +94,7 @@ pub(crate) fn check_statement(statement: &Statement, scope: &mut Scope) -> Vec<(
     let mut found = Vec::new();
     match statement {
         Statement::CreateTable(create) => {
-            scope.created.insert(table_key(&create.name));
+            scope.created.insert(table_key(&create.name, scope.dialect));
         }
         Statement::CreateIndex(index) => check_index(index, scope, &mut found),
         Statement::Drop {
@@ -85,9 +130,19 @@ fn rename_table(
     found: &mut Vec<(Rule, String)>,
 ) {
     if scope.is_existing(old) {
-        found.push((Rule::RenameTable, format!("renames table {old} to {new}")));
+        // Renaming back what the revision renamed (a down undoing its up)
+        // is no new finding; the table keeps its data, so it is still an
+        // existing table for the other rules.
+        let undoes = scope
+            .renamed_tables
+            .contains(&table_key(old, scope.dialect));
+        scope.renamed_tables.insert(table_key(new, scope.dialect));
+        if !undoes {
+            found.push((Rule::RenameTable, format!("renames table {old} to {new}")));
+        }
     } else {
-        scope.created.insert(table_key(new));
+        let key = table_key(new, scope.dialect);
+        scope.created.insert(key);
     }
 }
 
@@ -125,37 +180,54 @@ fn check_alter(
         rename_table(table, new, scope, found);
         return;
     }
-    if !scope.is_existing(table) {
-        return;
-    }
+    // Column changes are recorded on every table: a later statement of
+    // the revision may undo them (see `Scope::column_changes`).
+    let existing = scope.is_existing(table);
+    let mut column = |scope: &mut Scope, rule: Rule, column: &Ident, message: String| {
+        if !scope.changes_column(rule, table, column) && existing {
+            found.push((rule, message));
+        }
+    };
     match operation {
         AlterTableOperation::DropColumn { column_names, .. } => {
-            for column in column_names {
-                found.push((Rule::DropColumn, format!("drops column {table}.{column}")));
+            for name in column_names {
+                column(
+                    scope,
+                    Rule::DropColumn,
+                    name,
+                    format!("drops column {table}.{name}"),
+                );
             }
         }
         AlterTableOperation::AddColumn { column_def, .. } => {
-            check_add_column(table, column_def, scope, found)
+            scope.changes_column(Rule::DropColumn, table, &column_def.name);
+            if existing {
+                check_add_column(table, column_def, scope, found);
+            }
         }
         AlterTableOperation::AlterColumn { column_name, op } => match op {
-            AlterColumnOperation::SetNotNull if scope.postgres() => found.push((
+            AlterColumnOperation::SetNotNull if scope.postgres() && existing => found.push((
                 Rule::SetNotNull,
                 format!("sets {table}.{column_name} NOT NULL"),
             )),
-            AlterColumnOperation::SetDataType { data_type, .. } => found.push((
+            AlterColumnOperation::SetDataType { data_type, .. } => column(
+                scope,
                 Rule::ColumnTypeChange,
+                column_name,
                 format!("changes the type of {table}.{column_name} to {data_type}"),
-            )),
+            ),
             _ => {}
         },
         AlterTableOperation::ModifyColumn {
             col_name,
             data_type,
             ..
-        } => found.push((
+        } => column(
+            scope,
             Rule::ColumnTypeChange,
+            col_name,
             format!("redefines {table}.{col_name} as {data_type}"),
-        )),
+        ),
         AlterTableOperation::ChangeColumn {
             old_name,
             new_name,
@@ -163,24 +235,28 @@ fn check_alter(
             ..
         } => {
             if old_name.value.eq_ignore_ascii_case(&new_name.value) {
-                found.push((
+                column(
+                    scope,
                     Rule::ColumnTypeChange,
+                    old_name,
                     format!("redefines {table}.{old_name} as {data_type}"),
-                ));
+                );
             } else {
-                found.push((
-                    Rule::RenameColumn,
-                    format!("renames column {table}.{old_name} to {new_name}"),
-                ));
+                rename_column(table, old_name, new_name, scope, found, existing);
             }
         }
         AlterTableOperation::RenameColumn {
             old_column_name,
             new_column_name,
-        } => found.push((
-            Rule::RenameColumn,
-            format!("renames column {table}.{old_column_name} to {new_column_name}"),
-        )),
+        } => rename_column(
+            table,
+            old_column_name,
+            new_column_name,
+            scope,
+            found,
+            existing,
+        ),
+        _ if !existing => {}
         AlterTableOperation::AddConstraint {
             constraint,
             not_valid,
@@ -198,6 +274,28 @@ fn check_alter(
             _ => {}
         },
         _ => {}
+    }
+}
+
+/// A rename of `old` to `new`: spared when it renames back a column the
+/// revision renamed to `old` (a down undoing its up's rename).
+fn rename_column(
+    table: &ObjectName,
+    old: &Ident,
+    new: &Ident,
+    scope: &mut Scope,
+    found: &mut Vec<(Rule, String)>,
+    existing: bool,
+) {
+    let undoes = scope
+        .column_changes
+        .contains(&scope.column_key(Rule::RenameColumn, table, old));
+    scope.changes_column(Rule::RenameColumn, table, new);
+    if existing && !undoes {
+        found.push((
+            Rule::RenameColumn,
+            format!("renames column {table}.{old} to {new}"),
+        ));
     }
 }
 

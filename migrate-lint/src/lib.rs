@@ -3,11 +3,12 @@
 //! application, and statements certain to fail. Pure: no database, so the
 //! CLI (`migrate check --lint`) runs it anywhere.
 //!
-//! Each statement of a revision's up section (split as the runtime splits
-//! it, per dialect) is parsed with `sqlparser` for its dialect and checked
-//! against the [`Rule`]s. A statement the parser cannot read is reported
-//! as [`NotChecked`]: neither an error nor safe. The down section is not
-//! checked: undoing a revision is expected to drop what its up created.
+//! Each statement of a revision's up and down sections (split as the
+//! runtime splits them, per dialect) is parsed with `sqlparser` for its
+//! dialect and checked against the [`Rule`]s. A statement the parser
+//! cannot read is reported as [`NotChecked`]: neither an error nor safe.
+//! The down is checked knowing what the up made: undoing the up (dropping
+//! the table it created, the column it added) fires nothing.
 //!
 //! This crate is apart from `migrate-core` so that an application, which
 //! compiles `migrate-core` through the macro and the runtime, does not
@@ -38,10 +39,18 @@ pub fn parse_allow_list(ids: &[String]) -> Result<Vec<Rule>, String> {
         .collect()
 }
 
-/// Lints `revision`'s up section as `dialect` runs it. `source` is the
-/// file's text (its header holds the revision-wide opt-outs); rules in
-/// `project_allow` never fire. An unknown rule in a `-- migrate:allow`
-/// comment is an error naming its line.
+/// Lints `revision`'s up and down sections as `dialect` runs them.
+/// `source` is the file's text (its header holds the revision-wide
+/// opt-outs); rules in `project_allow` never fire. An unknown rule in a
+/// `-- migrate:allow` comment is an error naming its line.
+///
+/// The down section is read after the up, knowing what the up made: a
+/// down that drops the table its up created, drops the column its up
+/// added, or renames back what its up renamed is how a revision is undone,
+/// and fires nothing. Anything else it does to what was there before the
+/// up (dropping a column the up did not add, say) is a finding whose
+/// message starts with `down section:`: a rollback runs on the live
+/// database too.
 pub fn lint_revision(
     revision: &Revision,
     source: &str,
@@ -53,64 +62,94 @@ pub fn lint_revision(
     let mut allowed: HashSet<Rule> = allow::allows_in(allow::header(source), 1, file, &mut errors);
     allowed.extend(project_allow.iter().copied());
 
-    let sql = revision.up_sql.as_ref();
-    // `up_line` is the line of the section's first non-blank character.
-    let leading = sql.len() - sql.trim_start().len();
-    let line_at = |offset: usize| revision.up_line + sql[leading..offset].matches('\n').count();
-
     let mut scope = Scope {
         dialect,
         transactional: revision.transactional,
         created: HashSet::new(),
+        column_changes: HashSet::new(),
+        renamed_tables: HashSet::new(),
     };
     let mut report = Report::default();
-    let mut previous_end = leading;
-    for span in statement_spans(sql, dialect) {
-        // A span starts with the comments above its statement: those, and
-        // any after the previous `;`, are where its opt-outs are written.
-        let code_start = span.start + comments_len(&sql[span.clone()]);
-        let before = &sql[previous_end..code_start];
-        let here = allow::allows_in(before, line_at(previous_end), file, &mut errors);
-        previous_end = span.end;
-        let text = &sql[span.clone()];
-        let line = line_at(code_start);
-        let mut found = Vec::new();
-        if dialect == Dialect::Postgres
-            && scope.transactional
-            && is_concurrent_build(&sql[code_start..span.end])
-        {
-            found.push((
-                Rule::ConcurrentlyInTransaction,
-                "runs CONCURRENTLY in a revision that runs in a transaction".to_string(),
-            ));
-        }
-        match parse(text, dialect) {
-            Ok(statements) => {
-                for statement in &statements {
-                    found.extend(check_statement(statement, &mut scope));
-                }
-            }
-            Err(reason) => report.not_checked.push(NotChecked {
-                file: file.to_string(),
-                line,
-                reason,
-            }),
-        }
-        for (rule, message) in found {
-            if !allowed.contains(&rule) && !here.contains(&rule) {
-                report.findings.push(Finding {
-                    file: file.to_string(),
-                    line,
-                    rule,
-                    message,
-                });
-            }
-        }
+    let mut section = Section {
+        file,
+        allowed: &allowed,
+        scope: &mut scope,
+        report: &mut report,
+        errors: &mut errors,
+    };
+    section.lint(&revision.up_sql, revision.up_line, "");
+    if let Some(down) = &revision.down_sql {
+        section.lint(down, revision.down_line, "down section: ");
     }
     if errors.is_empty() {
         Ok(report)
     } else {
         Err(errors)
+    }
+}
+
+/// What the sections of one revision share while they are linted.
+struct Section<'a> {
+    file: &'a str,
+    /// The rules the header and the project allow.
+    allowed: &'a HashSet<Rule>,
+    scope: &'a mut Scope,
+    report: &'a mut Report,
+    errors: &'a mut Vec<LintError>,
+}
+
+impl Section<'_> {
+    /// Lints the statements of `sql`, which starts (its first non-blank
+    /// character) on file line `first_line`; each finding's message starts
+    /// with `prefix`.
+    fn lint(&mut self, sql: &str, first_line: usize, prefix: &str) {
+        let dialect = self.scope.dialect;
+        let leading = sql.len() - sql.trim_start().len();
+        let line_at = |offset: usize| first_line + sql[leading..offset].matches('\n').count();
+        let mut previous_end = leading;
+        for span in statement_spans(sql, dialect) {
+            // A span starts with the comments above its statement: those,
+            // and any after the previous `;`, are where its opt-outs are
+            // written.
+            let code_start = span.start + comments_len(&sql[span.clone()]);
+            let before = &sql[previous_end..code_start];
+            let here = allow::allows_in(before, line_at(previous_end), self.file, self.errors);
+            previous_end = span.end;
+            let text = &sql[span.clone()];
+            let line = line_at(code_start);
+            let mut found = Vec::new();
+            if dialect == Dialect::Postgres
+                && self.scope.transactional
+                && is_concurrent_build(&sql[code_start..span.end])
+            {
+                found.push((
+                    Rule::ConcurrentlyInTransaction,
+                    "runs CONCURRENTLY in a revision that runs in a transaction".to_string(),
+                ));
+            }
+            match parse(text, dialect) {
+                Ok(statements) => {
+                    for statement in &statements {
+                        found.extend(check_statement(statement, self.scope));
+                    }
+                }
+                Err(reason) => self.report.not_checked.push(NotChecked {
+                    file: self.file.to_string(),
+                    line,
+                    reason,
+                }),
+            }
+            for (rule, message) in found {
+                if !self.allowed.contains(&rule) && !here.contains(&rule) {
+                    self.report.findings.push(Finding {
+                        file: self.file.to_string(),
+                        line,
+                        rule,
+                        message: format!("{prefix}{message}"),
+                    });
+                }
+            }
+        }
     }
 }
 

@@ -337,3 +337,227 @@ fn every_rule_has_a_distinct_id_and_an_explanation() {
         assert!(!rule.explanation().is_empty());
     }
 }
+
+/// A file with an up section and a down section; the up starts on line 4,
+/// the down two lines after the up's last.
+fn file_with_down(header: &str, up: &str, down: &str) -> String {
+    format!("{}\n-- migrate:down\n{down}\n", file(header, up))
+}
+
+fn lint_both(up: &str, down: &str, dialect: Dialect) -> Report {
+    lint_file(&file_with_down("", up, down), dialect).expect("no opt-out errors")
+}
+
+/// (line, rule, message) of each finding.
+fn found(report: &Report) -> Vec<(usize, &'static str, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.line, f.rule.id(), f.message.clone()))
+        .collect()
+}
+
+#[test]
+fn a_down_that_undoes_its_up_fires_nothing() {
+    for dialect in ALL {
+        for (up, down) in [
+            (
+                "CREATE TABLE orders (id integer);\nCREATE INDEX orders_id ON orders (id);",
+                "DROP TABLE orders;",
+            ),
+            (
+                "ALTER TABLE users ADD COLUMN phone text;",
+                "ALTER TABLE users DROP COLUMN phone;",
+            ),
+            ("CREATE TABLE a.users (id integer);", "DROP TABLE a.users;"),
+        ] {
+            let report = lint_both(up, down, dialect);
+            assert_eq!(found(&report), [], "{up} / {down} on {dialect:?}");
+        }
+        // The up's own finding stays; the down that reverts it adds none.
+        for (up, down, rule) in [
+            (
+                "ALTER TABLE users RENAME COLUMN name TO full_name;",
+                "ALTER TABLE users RENAME COLUMN full_name TO name;",
+                "rename-column",
+            ),
+            (
+                "ALTER TABLE users RENAME TO people;",
+                "ALTER TABLE people RENAME TO users;",
+                "rename-table",
+            ),
+        ] {
+            let report = lint_both(up, down, dialect);
+            let rules: Vec<_> = found(&report).into_iter().map(|(l, r, _)| (l, r)).collect();
+            assert_eq!(rules, [(4, rule)], "{up} / {down} on {dialect:?}");
+        }
+    }
+    let report = lint_both(
+        "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
+        "ALTER TABLE users ALTER COLUMN age TYPE integer;",
+        Dialect::Postgres,
+    );
+    let rules: Vec<_> = found(&report).into_iter().map(|(l, r, _)| (l, r)).collect();
+    assert_eq!(rules, [(4, "column-type-change")]);
+}
+
+#[test]
+fn a_down_that_drops_what_its_up_did_not_make_fires_in_the_down_section() {
+    for dialect in ALL {
+        let report = lint_both(
+            "ALTER TABLE users ADD COLUMN phone text;",
+            "ALTER TABLE users DROP COLUMN email;",
+            dialect,
+        );
+        assert_eq!(
+            found(&report),
+            [(
+                7,
+                "drop-column",
+                "down section: drops column users.email".to_string()
+            )],
+            "{dialect:?}"
+        );
+        assert_eq!(
+            report.findings[0].to_string(),
+            format!(
+                "{FILE}:7: warning[drop-column]: down section: drops column users.email: \
+                 its data is lost, and the running version of the application may still read it"
+            )
+        );
+        // The up added a column; its down drops the whole table.
+        let report = lint_both(
+            "ALTER TABLE users ADD COLUMN phone text;",
+            "DROP TABLE users;",
+            dialect,
+        );
+        assert_eq!(
+            found(&report),
+            [(
+                7,
+                "drop-table",
+                "down section: drops table users".to_string()
+            )],
+            "{dialect:?}"
+        );
+        // A down restoring a dropped column NOT NULL without a default
+        // fails on a table with rows.
+        let report = lint_both(
+            "ALTER TABLE users DROP COLUMN age;",
+            "ALTER TABLE users ADD COLUMN age integer NOT NULL;",
+            dialect,
+        );
+        let rules: Vec<_> = found(&report).into_iter().map(|(l, r, _)| (l, r)).collect();
+        assert_eq!(
+            rules,
+            [
+                (4, "drop-column"),
+                (7, "add-column-not-null-without-default")
+            ],
+            "{dialect:?}"
+        );
+    }
+    // Certain to fail in a down as in an up.
+    let report = lint_both(
+        "DROP INDEX CONCURRENTLY users_email;",
+        "CREATE INDEX CONCURRENTLY users_email ON users (email);",
+        Dialect::Postgres,
+    );
+    let rules: Vec<_> = found(&report).into_iter().map(|(l, r, _)| (l, r)).collect();
+    assert_eq!(
+        rules,
+        [
+            (4, "concurrently-in-transaction"),
+            (7, "concurrently-in-transaction")
+        ]
+    );
+}
+
+#[test]
+fn opt_outs_reach_the_down_section() {
+    let report = lint_file(
+        &file_with_down(
+            "",
+            "SELECT 1;",
+            "-- migrate:allow drop-column -- the up moved it\nALTER TABLE users DROP COLUMN a;\nALTER TABLE users DROP COLUMN b;",
+        ),
+        Dialect::Postgres,
+    )
+    .unwrap();
+    let rules: Vec<_> = found(&report).into_iter().map(|(l, r, _)| (l, r)).collect();
+    assert_eq!(rules, [(9, "drop-column")]);
+    let report = lint_file(
+        &file_with_down(
+            "-- migrate:allow drop-column\n",
+            "SELECT 1;",
+            "ALTER TABLE users DROP COLUMN a;",
+        ),
+        Dialect::Sqlite,
+    )
+    .unwrap();
+    assert_eq!(found(&report), []);
+    let errors = lint_file(
+        &file_with_down("", "SELECT 1;", "-- migrate:allow drop-colum\nSELECT 1;"),
+        Dialect::Sqlite,
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [format!(
+            "{FILE}:7: unknown lint rule `drop-colum`: did you mean `drop-column`?"
+        )]
+    );
+}
+
+#[test]
+fn schema_qualified_names_are_compared_whole() {
+    for dialect in ALL {
+        // Another schema's table of the same name is an existing table.
+        assert_eq!(
+            rules(
+                "CREATE TABLE a.users (id integer);\nDROP TABLE b.users;",
+                dialect
+            ),
+            ["drop-table"],
+            "{dialect:?}"
+        );
+        assert_eq!(
+            rules(
+                "CREATE TABLE a.users (id integer);\nALTER TABLE b.users DROP COLUMN id;",
+                dialect
+            ),
+            ["drop-column"],
+            "{dialect:?}"
+        );
+        assert_eq!(
+            rules(
+                "CREATE TABLE a.users (id integer);\nDROP TABLE \"a\".users;",
+                dialect
+            ),
+            Vec::<&str>::new(),
+            "{dialect:?}"
+        );
+        let report = lint_both(
+            "CREATE TABLE a.users (id integer);",
+            "DROP TABLE b.users;",
+            dialect,
+        );
+        assert_eq!(
+            found(&report),
+            [(
+                7,
+                "drop-table",
+                "down section: drops table b.users".to_string()
+            )],
+            "{dialect:?}"
+        );
+    }
+    // The default schema is the unqualified name's: PostgreSQL's `public`,
+    // SQLite's `main`. MySQL's is the connection's database, unknown here.
+    let spared = "CREATE TABLE users (id integer);\nDROP TABLE public.users;";
+    assert_eq!(rules(spared, Dialect::Postgres), Vec::<&str>::new());
+    let spared = "CREATE TABLE main.users (id integer);\nDROP TABLE users;";
+    assert_eq!(rules(spared, Dialect::Sqlite), Vec::<&str>::new());
+    let fires = "CREATE TABLE users (id integer);\nDROP TABLE app.users;";
+    assert_eq!(rules(fires, Dialect::MySql), ["drop-table"]);
+}

@@ -147,3 +147,44 @@ async fn history_row_deleted_while_a_revision_runs() {
     };
     support::faults::history_row_deleted_behind_the_runs_back(&db, "SELECT SLEEP(1)").await;
 }
+
+/// Objects the stairway's listing has on MySQL and MariaDB beyond names:
+/// a routine's body and an index's prefix length, each changed by an up
+/// whose down forgets to change it back.
+#[tokio::test]
+async fn stairway_finds_routine_bodies_and_index_prefixes() {
+    let Some(db) = support::mysql().await else {
+        return;
+    };
+    let cases: [(&str, &str, &str, &str, &str); 2] = [
+        (
+            "routine",
+            "CREATE FUNCTION answer() RETURNS INT DETERMINISTIC RETURN 41",
+            "DROP FUNCTION answer",
+            "DROP FUNCTION answer;\nCREATE FUNCTION answer() RETURNS INT DETERMINISTIC RETURN 42",
+            "+ routine FUNCTION answer body md5 ",
+        ),
+        (
+            "prefix",
+            "CREATE TABLE people (name VARCHAR(100));\nCREATE INDEX people_name ON people (name)",
+            "DROP TABLE people",
+            "DROP INDEX people_name ON people;\nCREATE INDEX people_name ON people (name(10))",
+            "+ index people.people_name BTREE (name(10))",
+        ),
+    ];
+    for (name, create, drop, change, expected) in cases {
+        let differences = support::cases::stairway_differences(
+            &db.pool,
+            name,
+            vec![
+                support::rev("rev1", "", create, drop),
+                support::rev("rev2", "rev1", change, "SELECT 1"),
+            ],
+        )
+        .await;
+        assert!(
+            differences.iter().any(|l| l.starts_with(expected)),
+            "{name}: {differences:?}"
+        );
+    }
+}

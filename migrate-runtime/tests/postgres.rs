@@ -331,3 +331,59 @@ async fn history_row_deleted_while_a_revision_runs() {
     };
     support::faults::history_row_deleted_behind_the_runs_back(&db, "SELECT pg_sleep(1)").await;
 }
+
+/// Objects the stairway's listing has on PostgreSQL beyond tables and
+/// columns, each left or changed by a down that forgets it: a sequence's
+/// increment, a function's body, a row-level security policy and the
+/// switch that enables it.
+#[tokio::test]
+async fn stairway_finds_sequences_function_bodies_and_policies() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let cases: [(&str, &str, &str, &str, &str); 4] = [
+        (
+            "sequence",
+            "CREATE SEQUENCE invoice_numbers",
+            "DROP SEQUENCE invoice_numbers",
+            "ALTER SEQUENCE invoice_numbers INCREMENT BY 10",
+            "+ sequence public.invoice_numbers bigint START 1 INCREMENT 10 ",
+        ),
+        (
+            "function",
+            "CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 41'",
+            "DROP FUNCTION answer()",
+            "CREATE OR REPLACE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42'",
+            "+ function public.answer() RETURNS integer body md5 ",
+        ),
+        (
+            "policy",
+            "CREATE TABLE notes (owner text)",
+            "DROP TABLE notes",
+            "CREATE POLICY own_notes ON notes USING (owner = current_user)",
+            "+ policy public.notes.own_notes * USING ((owner = CURRENT_USER))",
+        ),
+        (
+            "security",
+            "CREATE TABLE secrets (owner text)",
+            "DROP TABLE secrets",
+            "ALTER TABLE secrets ENABLE ROW LEVEL SECURITY",
+            "+ row level security public.secrets",
+        ),
+    ];
+    for (name, create, drop, change, expected) in cases {
+        let differences = support::cases::stairway_differences(
+            &db.pool,
+            name,
+            vec![
+                support::rev("rev1", "", create, drop),
+                support::rev("rev2", "rev1", change, "SELECT 1"),
+            ],
+        )
+        .await;
+        assert!(
+            differences.iter().any(|l| l.starts_with(expected)),
+            "{name}: {differences:?}"
+        );
+    }
+}

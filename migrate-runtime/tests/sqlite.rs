@@ -222,3 +222,33 @@ async fn foreign_keys_left_off_when_the_application_chose_so() {
     support::runner(revisions).run(&pool).await.unwrap();
     assert!(!foreign_keys_enforced(&pool).await);
 }
+
+/// A generated column left by a down: listed by `pragma_table_xinfo`
+/// (`table_info` leaves generated columns out).
+#[tokio::test]
+async fn stairway_finds_a_generated_column_left_by_a_down() {
+    let db = support::sqlite().await.expect("SQLite is always available");
+    let differences = support::cases::stairway_differences(
+        &db.pool,
+        "generated",
+        vec![
+            support::rev(
+                "rev1",
+                "",
+                "CREATE TABLE lines (price INTEGER, quantity INTEGER)",
+                "DROP TABLE lines",
+            ),
+            support::rev(
+                "rev2",
+                "rev1",
+                "ALTER TABLE lines ADD COLUMN total INTEGER GENERATED ALWAYS AS (price * quantity) VIRTUAL",
+                "SELECT 1",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        differences,
+        ["+ column lines.total INTEGER GENERATED VIRTUAL"]
+    );
+}

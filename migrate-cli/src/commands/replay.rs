@@ -12,6 +12,7 @@
 //! since what follows requires it.
 
 use migrate_core::{Dialect, Revision};
+use migrate_runtime::testing::revert_newest;
 use migrate_runtime::{Backend, Runner};
 use migrate_schema::introspect::{mysql, postgres, sqlite};
 use migrate_schema::{describe::describe, Renames, Schema, SchemaError};
@@ -324,9 +325,10 @@ async fn replay<DB: Catalog>(scratch: &Scratch, runner: &Runner) -> CliResult<Re
             before = after;
             continue;
         }
-        // The applied revisions are the topological order up to this one,
-        // so one step down reverts exactly this revision.
-        let problem = match runner.downgrade(&pool, "-1").await {
+        // The applied revisions are the topological order up to this one;
+        // `-1` would be refused once two branches are applied, and from a
+        // merge revision.
+        let problem = match revert_newest(runner, &pool, &order[..=index]).await {
             Err(err) => Some(finding("down fails", failure(err))),
             Ok(_) => {
                 let lines =

@@ -9,8 +9,10 @@
 //! # }
 //! ```
 
+mod revert;
 mod snapshot;
 mod stairway;
 
+pub use revert::{revert_newest, step_back, StepBack};
 pub use snapshot::{SchemaSnapshot, Snapshot};
 pub use stairway::{stairway, StairwayFailure, StairwayStep};

@@ -5,6 +5,7 @@ use std::fmt;
 
 use sqlx::Pool;
 
+use super::revert::revert_newest;
 use super::snapshot::{SchemaSnapshot, Snapshot};
 use crate::{Error, Revision, Runner};
 
@@ -159,7 +160,7 @@ pub async fn stairway<DB: SchemaSnapshot>(
         move |error: sqlx::Error| failure.because(Error::Database(error))
     };
     let mut before: Snapshot = DB::snapshot(pool, table).await.map_err(read(first))?;
-    for revision in order {
+    for (index, revision) in order.iter().copied().enumerate() {
         let id = revision.id.as_ref();
         let failed = |step| StairwayFailure::new(revision, step);
         runner
@@ -169,9 +170,8 @@ pub async fn stairway<DB: SchemaSnapshot>(
         let after = DB::snapshot(pool, table).await.map_err(read(revision))?;
         if revision.is_reversible() {
             // The applied revisions are the topological order up to this
-            // one, so one step down reverts exactly this revision.
-            runner
-                .downgrade(pool, "-1")
+            // one; `-1` would be refused once two branches are applied.
+            revert_newest(runner, pool, &order[..=index])
                 .await
                 .map_err(|e| failed(StairwayStep::Down).because(e))?;
             let restored = DB::snapshot(pool, table).await.map_err(read(revision))?;

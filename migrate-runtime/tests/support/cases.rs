@@ -1544,3 +1544,175 @@ pub async fn stairway_refuses_a_database_not_at_base<DB: TestDb + SchemaSnapshot
     );
     assert_eq!(history(pool).await, applied(&["rev1", "rev2"]));
 }
+
+/// `accounts` with a named CHECK (rev1), dropped by rev2, whose down is
+/// `check_down`: the stairway of [`stairway_finds_a_down_that_forgets_a_check`].
+fn check_chain<DB: TestDb>(table: &str, check_down: &str) -> Vec<Revision> {
+    let create = |check: &str| {
+        format!("CREATE TABLE {table} (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL{check})")
+    };
+    let checked = create(", CONSTRAINT balance_positive CHECK (balance >= 0)");
+    // SQLite has no ALTER TABLE for constraints: the table is rebuilt.
+    let rebuild = |check: &str| {
+        format!(
+            "CREATE TABLE {table}_new (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL{check});\n\
+             INSERT INTO {table}_new SELECT id, balance FROM {table};\n\
+             DROP TABLE {table};\n\
+             ALTER TABLE {table}_new RENAME TO {table}"
+        )
+    };
+    let (drop, down) = match DB::DIALECT {
+        migrate_runtime::core::Dialect::Sqlite => (rebuild(""), rebuild(check_down)),
+        _ => (
+            format!("ALTER TABLE {table} DROP CONSTRAINT balance_positive"),
+            if check_down.is_empty() {
+                "SELECT 1".to_string()
+            } else {
+                format!("ALTER TABLE {table} ADD{check_down}")
+            },
+        ),
+    };
+    vec![
+        rev("rev1", "", &checked, &format!("DROP TABLE {table}")),
+        rev("rev2", "rev1", &drop, &down),
+    ]
+}
+
+/// A revision dropping a CHECK whose down does not put it back, or puts
+/// back another: the stairway names rev2 and the constraint; the down that
+/// restores it passes.
+pub async fn stairway_finds_a_down_that_forgets_a_check<DB: TestDb + SchemaSnapshot>(
+    db: &TestDatabase<DB>,
+) {
+    let pool = &db.pool;
+    let stairway = |table: &str, check_down: &str| {
+        runner(check_chain::<DB>(table, check_down)).with_history_table(format!("history_{table}"))
+    };
+    let restores = stairway(
+        "accounts_restored",
+        " CONSTRAINT balance_positive CHECK (balance >= 0)",
+    );
+    if let Err(failure) = restores.stairway(pool).await {
+        panic!("the stairway failed a down that restores the check: {failure}");
+    }
+
+    let failure = stairway("accounts_forgot", "")
+        .stairway(pool)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{failure}");
+    assert_eq!(failure.revision, "rev2");
+    assert_eq!(failure.differences.len(), 1, "{failure}");
+    let line = &failure.differences[0];
+    assert!(
+        line.starts_with("- ")
+            && line.contains("accounts_forgot")
+            && line.contains("balance_positive")
+            && line.contains(">= 0"),
+        "{failure}"
+    );
+    let text = failure.to_string();
+    assert!(
+        text.starts_with(
+            "stairway: the down section of revision `rev2` (migrations/rev2_test.sql) \
+             does not restore the schema from before its up (+ left by the down, - removed by it):\n    - "
+        ),
+        "{text}"
+    );
+
+    // Restored under its name, but not the same check.
+    let failure = stairway(
+        "accounts_other",
+        " CONSTRAINT balance_positive CHECK (balance > 0)",
+    )
+    .stairway(pool)
+    .await
+    .unwrap_err();
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{failure}");
+    assert_eq!(failure.revision, "rev2");
+    let mut signs: Vec<&str> = failure.differences.iter().map(|l| &l[..1]).collect();
+    signs.sort();
+    assert_eq!(signs, ["+", "-"], "{failure}");
+    assert!(
+        failure
+            .differences
+            .iter()
+            .any(|l| l.starts_with("+ ") && l.contains("> 0"))
+            && failure
+                .differences
+                .iter()
+                .any(|l| l.starts_with("- ") && l.contains(">= 0")),
+        "{failure}"
+    );
+}
+
+/// The stairway of `revisions` on `pool` under a history table of its own
+/// (`history_<name>`), expected to fail at the last revision's down with
+/// a difference: the differences. For the database-specific objects of
+/// the listing, each checked on the same database.
+pub async fn stairway_differences<DB: TestDb + SchemaSnapshot>(
+    pool: &Pool<DB>,
+    name: &str,
+    revisions: Vec<Revision>,
+) -> Vec<String> {
+    let last = revisions.last().expect("a revision").id.to_string();
+    let runner = runner(revisions).with_history_table(format!("history_{name}"));
+    let failure = match runner.stairway(pool).await {
+        Ok(()) => panic!("{name}: the stairway passed a down that forgets"),
+        Err(failure) => failure,
+    };
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{name}: {failure}");
+    assert_eq!(failure.revision, last, "{name}: {failure}");
+    failure.differences
+}
+
+/// A chain whose branches are applied side by side and joined by a merge
+/// revision, with a `depends_on` across them: every revision goes up, down
+/// and up again (`-1` is refused with two heads, and from a merge), and a
+/// down on one branch that forgets its table is found at that revision.
+pub async fn stairway_walks_branches_and_a_merge<DB: TestDb + SchemaSnapshot>(
+    db: &TestDatabase<DB>,
+) {
+    let pool = &db.pool;
+    let graph = |left_down: &str| {
+        vec![
+            creates("root", "", "b_root"),
+            rev(
+                "left",
+                "root",
+                "CREATE TABLE b_left (id INTEGER)",
+                left_down,
+            ),
+            creates("right", "root", "b_right"),
+            file(
+                "across",
+                "right",
+                "CREATE TABLE b_across (id INTEGER)",
+                Some("DROP TABLE b_across"),
+                &["depends_on: left"],
+            ),
+            creates("merge", "left, across", "b_merge"),
+            creates("after", "merge", "b_after"),
+        ]
+    };
+    let good = runner(graph("DROP TABLE b_left")).with_history_table("history_branches_good");
+    if let Err(failure) = good.stairway(pool).await {
+        panic!("the stairway of a good branched graph failed: {failure}");
+    }
+    let mut current = ok(good.current(pool).await, "current");
+    current.sort();
+    assert_eq!(current, ["after"], "the stairway ends at the head");
+    ok(good.downgrade(pool, "base").await, "downgrade to base");
+
+    let bad = runner(graph("SELECT 1")).with_history_table("history_branches_bad");
+    let failure = bad.stairway(pool).await.unwrap_err();
+    assert_eq!(failure.step, StairwayStep::DownDiffers, "{failure}");
+    assert_eq!(failure.revision, "left", "{failure}");
+    assert!(
+        failure
+            .differences
+            .iter()
+            .all(|l| l.starts_with("+ ") && l.contains("b_left")),
+        "{failure}"
+    );
+}

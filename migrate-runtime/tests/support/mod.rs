@@ -500,6 +500,8 @@ macro_rules! shared_database_tests {
             stairway_finds_a_down_that_forgets_an_index,
             stairway_finds_a_failing_down,
             stairway_refuses_a_database_not_at_base,
+            stairway_finds_a_down_that_forgets_a_check,
+            stairway_walks_branches_and_a_merge,
         );
     };
 }

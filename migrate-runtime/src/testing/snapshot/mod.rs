@@ -22,9 +22,10 @@ use crate::Backend;
 /// `sqlx::Postgres` and `sqlx::MySql`, each behind its feature.
 pub trait SchemaSnapshot: Backend {
     /// Lists tables, columns (type, `NOT NULL`, default), indexes,
-    /// constraints, foreign keys, views and triggers, and on PostgreSQL
-    /// types, functions, schemas and extensions; the history table
-    /// `history_table` (its last dotted part) is left out.
+    /// constraints (CHECK with its expression), foreign keys, views,
+    /// triggers and routines (with a digest of the body), and on
+    /// PostgreSQL types, sequences, policies, schemas and extensions; the
+    /// history table `history_table` (its last dotted part) is left out.
     fn snapshot<'a>(
         pool: &'a Pool<Self>,
         history_table: &'a str,

@@ -1,6 +1,9 @@
 //! MySQL and MariaDB: `information_schema` of the current database.
 //! `CAST(... AS CHAR)` because some servers return the catalog's text as
-//! binary strings.
+//! binary strings. A CHECK constraint's clause comes from
+//! `information_schema.CHECK_CONSTRAINTS` (MariaDB 10.2, MySQL 8.0.16 on),
+//! found by schema and name, the columns both servers have; a routine's
+//! body is listed by its digest.
 
 use std::future::Future;
 
@@ -28,13 +31,20 @@ impl SchemaSnapshot for MySql {
                     IF(EXTRA = '', '', CONCAT(' ', EXTRA))) AS CHAR) \
              FROM information_schema.COLUMNS WHERE {tables} \
              UNION ALL \
-             SELECT CAST(CONCAT('index ', TABLE_NAME, '.', INDEX_NAME, IF(NON_UNIQUE = 0, ' UNIQUE', ''), ' (', \
-                    GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')') AS CHAR) \
-             FROM information_schema.STATISTICS WHERE {tables} GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE \
+             SELECT CAST(CONCAT('index ', TABLE_NAME, '.', INDEX_NAME, IF(NON_UNIQUE = 0, ' UNIQUE', ''), \
+                    ' ', INDEX_TYPE, ' (', \
+                    GROUP_CONCAT(CONCAT(COLUMN_NAME, IFNULL(CONCAT('(', SUB_PART, ')'), '')) \
+                                 ORDER BY SEQ_IN_INDEX SEPARATOR ', '), ')') AS CHAR) \
+             FROM information_schema.STATISTICS WHERE {tables} GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE, INDEX_TYPE \
              UNION ALL \
              SELECT CAST(CONCAT('constraint ', tc.TABLE_NAME, '.', tc.CONSTRAINT_NAME, ' ', tc.CONSTRAINT_TYPE, \
                     IFNULL(CONCAT(' -> ', rc.REFERENCED_TABLE_NAME, ' ON UPDATE ', rc.UPDATE_RULE, \
-                                  ' ON DELETE ', rc.DELETE_RULE), '')) AS CHAR) \
+                                  ' ON DELETE ', rc.DELETE_RULE), ''), \
+                    IF(tc.CONSTRAINT_TYPE = 'CHECK', IFNULL(CONCAT(': ', \
+                       (SELECT GROUP_CONCAT(cc.CHECK_CLAUSE ORDER BY cc.CHECK_CLAUSE SEPARATOR ' | ') \
+                        FROM information_schema.CHECK_CONSTRAINTS cc \
+                        WHERE cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
+                          AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME)), ''), '')) AS CHAR) \
              FROM information_schema.TABLE_CONSTRAINTS tc \
                LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS rc \
                  ON rc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND rc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
@@ -54,7 +64,8 @@ impl SchemaSnapshot for MySql {
                     EVENT_OBJECT_TABLE, ': ', ACTION_STATEMENT) AS CHAR) \
              FROM information_schema.TRIGGERS WHERE {triggers} \
              UNION ALL \
-             SELECT CAST(CONCAT('routine ', ROUTINE_TYPE, ' ', ROUTINE_NAME) AS CHAR) \
+             SELECT CAST(CONCAT('routine ', ROUTINE_TYPE, ' ', ROUTINE_NAME, \
+                    ' body md5 ', MD5(IFNULL(ROUTINE_DEFINITION, ''))) AS CHAR) \
              FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
         );
         async move {

@@ -1,7 +1,9 @@
 //! PostgreSQL: `pg_catalog`, every schema but the system's, with the
 //! server's own rendering of types, defaults, indexes, constraints, views
 //! and triggers (`format_type`, `pg_get_indexdef`, ...), so the same
-//! object always reads the same.
+//! object always reads the same. A function's body is listed by its
+//! digest: a down that forgets to restore the body of a function its up
+//! replaced shows, without a page of source in the difference.
 
 use std::future::Future;
 
@@ -59,7 +61,22 @@ impl SchemaSnapshot for Postgres {
                AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid AND c.relkind <> 'c') \
              UNION ALL \
              SELECT 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' \
+               || COALESCE(' RETURNS ' || pg_get_function_result(p.oid), '') || ' body md5 ' || md5(p.prosrc) \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NAMESPACE} \
+             UNION ALL \
+             SELECT 'sequence ' || rel.name || ' ' || format_type(s.seqtypid, NULL) || ' START ' || s.seqstart \
+               || ' INCREMENT ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax \
+               || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END \
+             FROM rel JOIN pg_sequence s ON s.seqrelid = rel.oid \
+             UNION ALL \
+             SELECT 'policy ' || rel.name || '.' || pol.polname || ' ' || pol.polcmd::text \
+               || CASE WHEN pol.polpermissive THEN '' ELSE ' RESTRICTIVE' END \
+               || COALESCE(' USING (' || pg_get_expr(pol.polqual, pol.polrelid) || ')', '') \
+               || COALESCE(' WITH CHECK (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')', '') \
+             FROM rel JOIN pg_policy pol ON pol.polrelid = rel.oid \
+             UNION ALL \
+             SELECT 'row level security ' || rel.name || CASE WHEN c.relforcerowsecurity THEN ' FORCE' ELSE '' END \
+             FROM rel JOIN pg_class c ON c.oid = rel.oid WHERE c.relrowsecurity \
              UNION ALL \
              SELECT 'schema ' || n.nspname FROM pg_namespace n \
              WHERE {USER_NAMESPACE} AND n.nspname <> 'public' AND n.nspname <> {history_schema} \
