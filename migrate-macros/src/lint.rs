@@ -36,7 +36,11 @@ pub fn check(
     };
     let span = input.span();
     let error = |message: String| syn::Error::new(span, message);
-    let allow = settings.config.lint.as_ref().map_or(&[][..], |lint| &lint.allow);
+    let allow = settings
+        .config
+        .lint
+        .as_ref()
+        .map_or(&[][..], |lint| &lint.allow);
     let project_allow = parse_allow_list(allow).map_err(|message| {
         let at = key_line(&settings.text, "allow").map_or(String::new(), |line| format!(":{line}"));
         vec![error(format!(
