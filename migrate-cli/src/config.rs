@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use migrate_core::config::{expand_variables, key_line, parse_config};
 use migrate_core::{
-    parse_migration, HistoryTable, LoadError, ProjectConfig, TransactionModeSetting,
+    parse_migration, Dialect, HistoryTable, LoadError, ProjectConfig, TransactionModeSetting,
 };
 use migrate_lint::{parse_allow_list, Rule};
 use migrate_runtime::TransactionMode;
@@ -57,6 +57,9 @@ pub struct Config {
     /// reports; or why the list is wrong (kept, not raised at load, so that
     /// a typo there does not stop `upgrade`).
     pub lint_allow: Result<Vec<Rule>, CliError>,
+    /// `dialect = "..."`: the SQL dialect where neither `--dialect` nor a
+    /// database URL says it (the one `embed_migrations!` lints for).
+    pub dialect: Option<Dialect>,
 }
 
 impl Config {
@@ -92,6 +95,7 @@ impl Config {
         let migrations_dir = base.join(migrations);
         let migrations_shown = migrations_dir.display().to_string();
 
+        let dialect = parsed.dialect();
         let history_table = parsed
             .history_table
             .unwrap_or_else(|| migrate_runtime::DEFAULT_HISTORY_TABLE.to_string());
@@ -151,6 +155,7 @@ impl Config {
 
         Ok(Config {
             lint_allow,
+            dialect,
             schema_file,
             schema_shown,
             file_dev_url,

@@ -202,6 +202,52 @@ fn the_dialect_comes_from_the_configured_database_url() {
 }
 
 #[test]
+fn without_a_url_the_dialect_of_migrate_toml_is_used() {
+    let project = project(&[USERS]);
+    project.write_migration(
+        "b00000000002_not_null.sql",
+        "-- revision: b00000000002\n-- revises: a00000000001\n-- migrate:up\n\
+         ALTER TABLE users ALTER COLUMN id SET NOT NULL;\n",
+    );
+    let toml = project.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("dialect = \"postgres\"\n{text}")).unwrap();
+    // set-not-null is a PostgreSQL rule: the file's dialect decided.
+    let (stdout, _) = project.fails(1, &["check", "--lint"]);
+    assert!(stdout.contains("warning[set-not-null]"), "{stdout}");
+    // --dialect still wins.
+    project.ok(&["check", "--lint", "--dialect", "sqlite"]);
+
+    // A URL of another dialect contradicts the file: the build lints for
+    // one database and the CLI would for another.
+    let output = project
+        .migrate()
+        .env("DATABASE_URL", "sqlite://app.db")
+        .args(["check", "--lint"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "error: the database URL is sqlite but migrate.toml sets `dialect = \"postgres\"`\n\
+             hint: correct one of them, or give --dialect\n"
+        ),
+        "{stderr}"
+    );
+
+    std::fs::write(&toml, format!("dialect = \"postgresql\"\n{text}")).unwrap();
+    let (stdout, _) = project.fails(1, &["check", "--lint"]);
+    assert!(stdout.contains("warning[set-not-null]"), "{stdout}");
+    std::fs::write(&toml, format!("dialect = \"postgre\"\n{text}")).unwrap();
+    let (_, stderr) = project.fails(2, &["heads"]);
+    assert!(
+        stderr.starts_with("error: migrate.toml:1: unknown dialect `postgre`: write \"postgres\""),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unknown_rule_in_a_file_names_the_file_and_line() {
     let project = project(&[(
         "a00000000001_x.sql",

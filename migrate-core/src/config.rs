@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::dialect::HistoryTable;
+use crate::dialect::{Dialect, HistoryTable};
 
 /// The file both readers look for: beside the crate's `Cargo.toml` for
 /// the macro, in the working directory (or `-c`) for the CLI.
@@ -50,8 +50,21 @@ pub struct ProjectConfig {
     /// Seconds to wait for the database to answer one of the runner's own
     /// statements (history reads and writes, locking) before giving up.
     pub io_timeout: Option<u64>,
+    /// The database's SQL dialect (`postgres`, `mysql`, `sqlite`), checked
+    /// by [`parse_config`]: the CLI's fallback when neither `--dialect` nor
+    /// a database URL says it, and the dialect `embed_migrations!` lints
+    /// for at compile time (with migrate-runtime's `lint` feature). Read it
+    /// with [`ProjectConfig::dialect`].
+    pub dialect: Option<String>,
     /// `[lint]`: the project's settings for `migrate check --lint`.
     pub lint: Option<LintSettings>,
+}
+
+impl ProjectConfig {
+    /// The `dialect` setting, checked when the file was parsed.
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect.as_deref().and_then(Dialect::from_name)
+    }
 }
 
 /// The `[lint]` table of `migrate.toml`.
@@ -86,6 +99,15 @@ pub fn parse_config(shown: &str, text: &str) -> Result<ProjectConfig, String> {
             None => format!("{shown}: {message}"),
         }
     })?;
+    if let Some(name) = &config.dialect {
+        if Dialect::from_name(name).is_none() {
+            let message = Dialect::unknown_name_message(name);
+            return Err(match key_line(text, "dialect") {
+                Some(line) => format!("{shown}:{line}: {message}"),
+                None => format!("{shown}: {message}"),
+            });
+        }
+    }
     if let Some(table) = &config.history_table {
         HistoryTable::new(table).map_err(|message| match key_line(text, "history_table") {
             Some(line) => format!("{shown}:{line}: {message}"),
@@ -176,6 +198,22 @@ mod tests {
         assert!(err.starts_with("m.toml:2: "), "{err}");
         let err = parse_config("m.toml", "transaction_mode = \"all\"\n").unwrap_err();
         assert!(err.starts_with("m.toml:1: unknown variant `all`"), "{err}");
+    }
+
+    #[test]
+    fn the_dialect_is_read_and_an_unknown_one_named_with_its_line() {
+        let config = parse_config("migrate.toml", "dialect = \"postgres\"\n").unwrap();
+        assert_eq!(config.dialect(), Some(Dialect::Postgres));
+        let config = parse_config("migrate.toml", "dialect = \"mariadb\"\n").unwrap();
+        assert_eq!(config.dialect(), Some(Dialect::MySql));
+        assert_eq!(parse_config("migrate.toml", "").unwrap().dialect(), None);
+
+        let err =
+            parse_config("migrate.toml", "lock_timeout = 1\ndialect = \"postgre\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            "migrate.toml:2: unknown dialect `postgre`: write \"postgres\", \"mysql\" (or \"mariadb\") or \"sqlite\""
+        );
     }
 
     #[test]

@@ -77,6 +77,32 @@ pub const STATE_PENDING: &str = "pending";
 pub const STATE_REVERTING: &str = "reverting";
 
 impl Dialect {
+    /// The dialect a name stands for, as `--dialect`, migrate.toml's
+    /// `dialect` and the macro's `lint = "..."` take it: `postgres` (or
+    /// `postgresql`), `mysql` (or `mariadb`), `sqlite`.
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        match name {
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::MySql),
+            "sqlite" => Some(Dialect::Sqlite),
+            _ => None,
+        }
+    }
+
+    /// What to say about a name no dialect has.
+    pub fn unknown_name_message(name: &str) -> String {
+        format!("unknown dialect `{name}`: write \"postgres\", \"mysql\" (or \"mariadb\") or \"sqlite\"")
+    }
+
+    /// The dialect's name, as [`Dialect::from_name`] takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::MySql => "mysql",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
     /// `CREATE TABLE IF NOT EXISTS` for the history table.
     pub fn create_history(self, table: &HistoryTable) -> String {
         let table = table.quoted(self);

@@ -10,6 +10,9 @@ pub struct Settings {
     pub config: ProjectConfig,
     /// The file, tracked so that editing it rebuilds the crate.
     pub file: Option<PathBuf>,
+    /// Its text (empty where there is none), for messages naming a line.
+    #[cfg_attr(not(feature = "lint"), allow(dead_code))]
+    pub text: String,
 }
 
 /// `<crate>/migrate.toml` if there is one; an error reads
@@ -22,6 +25,7 @@ pub fn read(base: &Path) -> Result<Settings, String> {
             return Ok(Settings {
                 config: ProjectConfig::default(),
                 file: None,
+                text: String::new(),
             })
         }
         Err(err) => return Err(format!("cannot read {CONFIG_FILE}: {err}")),
@@ -31,5 +35,6 @@ pub fn read(base: &Path) -> Result<Settings, String> {
     Ok(Settings {
         config,
         file: Some(path),
+        text,
     })
 }

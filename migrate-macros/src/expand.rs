@@ -7,18 +7,22 @@ use migrate_core::{LoadError, MigrationDir, ProjectConfig, Revision, Transaction
 
 use crate::config::{self, Settings};
 use crate::input::{self, Input};
+use crate::lint;
 
 /// Reads the crate's migrate.toml, loads, validates and generates.
 pub fn expand(input: &Input) -> TokenStream {
     let base = input::manifest_dir();
     let settings = match config::read(&base) {
         Ok(settings) => settings,
-        Err(message) => return compile_errors(input, vec![message]),
+        Err(message) => return compile_errors(at(input, vec![message])),
     };
     let shown = input.shown_as(settings.config.migrations.as_deref());
     let dir = input::resolved(&base, &shown);
     match migrate_core::load_dir(&dir, &shown) {
-        Ok(loaded) => runner(&loaded, &settings),
+        Ok(loaded) => match lint::check(&loaded, &settings, input) {
+            Ok(warnings) => runner(&loaded, &settings, warnings),
+            Err(errors) => compile_errors(errors),
+        },
         Err(errors) => {
             let messages = errors
                 .iter()
@@ -37,17 +41,23 @@ pub fn expand(input: &Input) -> TokenStream {
                     message
                 })
                 .collect();
-            compile_errors(input, messages)
+            compile_errors(at(input, messages))
         }
     }
 }
 
-/// One `compile_error!` per problem, all at the literal's span, inside an
-/// expression so that the invocation still type-checks as a `Runner`.
-fn compile_errors(input: &Input, messages: Vec<String>) -> TokenStream {
-    let messages = messages
+/// The messages as errors at the literal's span.
+fn at(input: &Input, messages: Vec<String>) -> Vec<syn::Error> {
+    messages
         .into_iter()
-        .map(|message| syn::Error::new(input.span(), message).to_compile_error());
+        .map(|message| syn::Error::new(input.span(), message))
+        .collect()
+}
+
+/// One `compile_error!` per problem, inside an expression so that the
+/// invocation still type-checks as a `Runner`.
+fn compile_errors(errors: Vec<syn::Error>) -> TokenStream {
+    let messages = errors.iter().map(syn::Error::to_compile_error);
     quote! {
         {
             #(#messages)*
@@ -56,7 +66,9 @@ fn compile_errors(input: &Input, messages: Vec<String>) -> TokenStream {
     }
 }
 
-fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
+/// The runner's expression; `warnings` (the lint's, see [`lint`]) are
+/// items placed in it.
+fn runner(dir: &MigrationDir, settings: &Settings, warnings: TokenStream) -> TokenStream {
     // `include_bytes!` of every file makes Cargo rebuild when one changes
     // (migrate.toml too). One item for all of them: a thousand items cost
     // rustc more.
@@ -74,6 +86,7 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
         return quote! {
             {
                 #tracked
+                #warnings
                 #make_empty
             }
         };
@@ -106,6 +119,7 @@ fn runner(dir: &MigrationDir, settings: &Settings) -> TokenStream {
             use ::migrate_runtime::__private::{Cow, Revision};
 
             #tracked
+            #warnings
 
             const EMPTY: &[Cow<'static, str>] = &[];
             #list_items

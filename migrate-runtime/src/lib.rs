@@ -10,6 +10,9 @@
 //!
 //! The same calls take a `PgPool` (feature `postgres`), a `MySqlPool`
 //! (feature `mysql`) or a `SqlitePool` (feature `sqlite`, on by default).
+//! Feature `lint` runs `migrate check --lint`'s rules inside
+//! `embed_migrations!` for the dialect it names (`lint = "postgres"`) or
+//! migrate.toml's `dialect`: off by default, since it compiles a SQL parser.
 //! A run holds one pooled connection throughout, and every future is
 //! `Send`. A run dropped part-way (a timeout, a shutdown) cancels its
 //! statement on the server and rolls back the revision in progress.

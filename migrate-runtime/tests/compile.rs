@@ -2,10 +2,14 @@
 //! crates with trybuild: one compile-fail case per error class under
 //! `tests/ui/fail` (the expected compiler output, which is the user's error
 //! message, sits beside each case in a `.stderr` file), and the pass cases
-//! that need a crate of their own under `tests/ui/pass`.
+//! that need a crate of their own under `tests/ui/pass`. The compile-time
+//! lint's cases run with the `lint` feature (`--features lint`, which
+//! trybuild passes on to the cases) under `tests/ui/lint` and
+//! `tests/ui/lint_pass`, and without it under `tests/ui/no_lint_feature`.
 //!
 //! Regenerate the `.stderr` files after changing a message with
-//! `TRYBUILD=overwrite cargo test -p migrate-runtime --test compile`, then
+//! `TRYBUILD=overwrite cargo test -p migrate-runtime --test compile` (and
+//! again with `--features lint`), then
 //! read them: they are user interface.
 
 use std::path::Path;
@@ -26,4 +30,10 @@ fn embed_migrations_accepts_and_refuses() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/fail/*.rs");
     cases.pass("tests/ui/pass/*.rs");
+    if cfg!(feature = "lint") {
+        cases.compile_fail("tests/ui/lint/*.rs");
+        cases.pass("tests/ui/lint_pass/*.rs");
+    } else {
+        cases.compile_fail("tests/ui/no_lint_feature/*.rs");
+    }
 }

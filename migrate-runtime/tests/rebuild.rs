@@ -331,3 +331,101 @@ fn main() {
         "{stderr}"
     );
 }
+
+/// migrate.toml's `dialect` lints at compile time with the `lint` feature,
+/// and is ignored without it (it is the CLI's setting too): a warning
+/// finding is a compiler warning naming the file and line, `[lint] allow`
+/// silences it (editing migrate.toml rebuilds), an error finding is a
+/// compile error, and a typo in the allow list names its line.
+#[test]
+fn the_dialect_of_migrate_toml_lints_at_compile_time() {
+    let probe = Probe::new("lint-probe", false);
+    probe.write_migration(
+        "cccc00000001",
+        "",
+        "CREATE TABLE users (id INTEGER, email TEXT);",
+    );
+    probe.write_migration(
+        "cccc00000002",
+        "cccc00000001",
+        "ALTER TABLE users DROP COLUMN email;",
+    );
+    let config = probe.dir.join("migrate.toml");
+    std::fs::write(&config, "dialect = \"postgres\"\n").unwrap();
+    let build = || {
+        let output = cargo()
+            .args(["build", "--quiet", "--offline"])
+            .current_dir(&probe.dir)
+            .output()
+            .expect("start cargo");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stderr)
+    };
+    let warning = "migrations/cccc00000002_lint-probe.sql:6: warning[drop-column]: drops column \
+                   users.email: its data is lost, and the running version of the application may \
+                   still read it (if it is intended, write `-- migrate:allow drop-column` on the \
+                   line above the statement)";
+
+    // Without the feature: no SQL parser, no lint, no complaint.
+    let (ok, stderr) = build();
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("drop-column"), "{stderr}");
+
+    let manifest = probe.dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .to_str()
+        .unwrap()
+        .replace('\\', "/");
+    let plain = format!("migrate-runtime = {{ path = \"{runtime}\" }}");
+    assert!(text.contains(&plain));
+    let with_lint = format!("migrate-runtime = {{ path = \"{runtime}\", features = [\"lint\"] }}");
+    std::fs::write(&manifest, text.replace(&plain, &with_lint)).unwrap();
+    let (ok, stderr) = build();
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: use of deprecated constant `RUNNER::_::migration_lint`: {warning}\n"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" --> src/main.rs:1:"), "{stderr}");
+
+    std::fs::write(
+        &config,
+        "dialect = \"postgres\"\n\n[lint]\nallow = [\"drop-column\"]\n",
+    )
+    .unwrap();
+    let (ok, stderr) = build();
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("drop-column"), "edited: rebuilt\n{stderr}");
+
+    std::fs::write(
+        &config,
+        "dialect = \"postgres\"\n\n[lint]\nallow = [\"drop-colum\"]\n",
+    )
+    .unwrap();
+    let (ok, stderr) = build();
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "error: migrate.toml:4: [lint] allow: unknown lint rule `drop-colum`: did you mean `drop-column`?"
+        ),
+        "{stderr}"
+    );
+
+    std::fs::write(&config, "dialect = \"postgres\"\n").unwrap();
+    probe.write_migration(
+        "cccc00000003",
+        "cccc00000002",
+        "CREATE INDEX CONCURRENTLY users_id ON users (id);",
+    );
+    let (ok, stderr) = build();
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "error: migrations/cccc00000003_lint-probe.sql:6: error[concurrently-in-transaction]: "
+        ),
+        "{stderr}"
+    );
+}

@@ -494,35 +494,50 @@ async fn offline(
     Ok(())
 }
 
-/// The script's dialect: `--dialect`, or the database URL's. When the
-/// script starts from the database's state, the two must agree; with a
-/// range, `--dialect` wins (a script for production from a development
-/// configuration).
+/// The script's dialect: `--dialect`, or the database URL's, or the
+/// `dialect` of migrate.toml. When the script starts from the database's
+/// state, `--dialect` and the URL must agree; with a range, `--dialect`
+/// wins (a script for production from a development configuration).
+/// Without `--dialect`, the URL and the file must agree: the file's
+/// setting is also the dialect the application's build lints for.
 pub(crate) fn script_dialect(
     ctx: &Context,
     dialect_arg: Option<DialectArg>,
     reads_database: bool,
 ) -> CliResult<Dialect> {
-    // With --dialect given, an unusable URL (an unset `${VAR}`) is no
-    // reason to refuse a script that does not read the database.
+    let file_dialect = ctx.config.dialect;
+    // With --dialect given, or the file's when the database is not read,
+    // an unusable URL (an unset `${VAR}`) is no reason to refuse.
     let url_dialect = match ctx.config.configured_database() {
         Ok(url) => url.map(|u| u.dialect()),
-        Err(_) if dialect_arg.is_some() => None,
+        Err(_) if dialect_arg.is_some() || (file_dialect.is_some() && !reads_database) => None,
         Err(err) => return Err(err),
     };
-    match (dialect_arg.map(dialect_of), url_dialect) {
-        (Some(given), Some(url)) if reads_database && given != url => {
+    match (dialect_arg.map(dialect_of), url_dialect, file_dialect) {
+        (Some(given), Some(url), _) if reads_database && given != url => {
             Err(CliError::usage(format!(
                 "--dialect {} disagrees with the database URL, which is {}",
                 dialect_name(given),
                 dialect_name(url)
             )))
         }
-        (Some(dialect), _) | (None, Some(dialect)) => Ok(dialect),
-        (None, None) => Err(
-            CliError::usage("which SQL dialect? no database URL is configured")
-                .hint("give --dialect postgres|mysql|sqlite"),
-        ),
+        (None, Some(url), Some(file)) if url != file => Err(CliError::usage(format!(
+            "the database URL is {} but {} sets `dialect = \"{}\"`",
+            dialect_name(url),
+            ctx.config.file_shown,
+            dialect_name(file)
+        ))
+        .hint("correct one of them, or give --dialect")),
+        (Some(dialect), _, _) | (None, Some(dialect), _) | (None, None, Some(dialect)) => {
+            Ok(dialect)
+        }
+        (None, None, None) => Err(CliError::usage(
+            "which SQL dialect? no database URL is configured",
+        )
+        .hint(format!(
+            "give --dialect postgres|mysql|sqlite, or set `dialect` in {}",
+            ctx.config.file_shown
+        ))),
     }
 }
 
@@ -536,9 +551,5 @@ fn dialect_of(arg: DialectArg) -> Dialect {
 
 /// The name `--dialect` takes.
 pub fn dialect_name(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "postgres",
-        Dialect::MySql => "mysql",
-        Dialect::Sqlite => "sqlite",
-    }
+    dialect.name()
 }
