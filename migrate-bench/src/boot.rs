@@ -18,7 +18,7 @@
 //! `SELECT 1`. Generated runners get the digest `embed_migrations!` would
 //! compute at compile time, computed before the child's clock starts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Sqlite => "sqlite",
             Kind::Postgres => "postgres",
@@ -70,10 +70,10 @@ pub struct Server {
 
 impl Server {
     /// A new empty database's URL.
-    async fn fresh(&self, name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    pub async fn fresh(&self, name: &str) -> Result<String, Box<dyn std::error::Error>> {
         Ok(match self.kind {
             Kind::Sqlite => {
-                let file = Path::new(&self.url).join(format!("{name}.db"));
+                let file = self.sqlite_file(name);
                 std::fs::remove_file(&file).ok();
                 format!("sqlite://{}?mode=rwc", file.display())
             }
@@ -81,9 +81,15 @@ impl Server {
             Kind::MySql => fixtures::fresh_mysql(&self.url, name).await?,
         })
     }
+
+    /// The file of SQLite database `name` (see [`Server::fresh`]).
+    pub fn sqlite_file(&self, name: &str) -> PathBuf {
+        Path::new(&self.url).join(format!("{name}.db"))
+    }
 }
 
-async fn pool<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, sqlx::Error> {
+/// A pool of the bench's usual size on `url`.
+pub async fn pool<DB: sqlx::Database>(url: &str) -> Result<Pool<DB>, sqlx::Error> {
     PoolOptions::<DB>::new()
         .max_connections(4)
         .connect(url)

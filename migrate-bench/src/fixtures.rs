@@ -8,8 +8,7 @@ use migrate_runtime::{embed_migrations, Runner};
 use sqlx::migrate::Migrator;
 use sqlx::mysql::MySqlPoolOptions;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{Executor, PgPool, SqlitePool};
+use sqlx::{Executor, PgPool};
 
 static EXAMPLE: Runner = embed_migrations!("../migrations");
 
@@ -160,16 +159,6 @@ pub fn scratch_dir(name: &str) -> std::io::Result<PathBuf> {
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-pub async fn sqlite_pool(file: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::new()
-        .filename(file)
-        .create_if_missing(true);
-    SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
 }
 
 pub fn postgres_url() -> String {

@@ -6,27 +6,37 @@
 //!   beside `SELECT 1` and the application's first query, with peak RSS
 //!   (see `boot.rs`);
 //! - statements sent by a no-op boot on PostgreSQL, counted on the wire;
-//! - time to apply 1,000 small migrations to an empty database.
+//! - time to apply 1,000 small migrations to an empty database, beside
+//!   the floor: the same SQL sent by the database's own client (see
+//!   `apply.rs` and `floor.rs`).
 //!
 //! ```text
-//! cargo run --release -p migrate-bench [-- RUNS MIGRATIONS COLD_SAMPLES]
+//! cargo run --release -p migrate-bench [-- RUNS MIGRATIONS COLD_SAMPLES APPLY_SAMPLES]
 //! ```
+//!
+//! Defaults 2000 1000 21 5. `BENCH_ONLY=boot,statements,apply` (any of
+//! them) runs only those sections.
 //!
 //! PostgreSQL is read from `BENCH_POSTGRES_URL`, then `TEST_POSTGRES_URL`,
 //! then `postgres://postgres@127.0.0.1:5432/test`; MySQL from
 //! `BENCH_MYSQL_URL`, `TEST_MYSQL_URL`, `mysql://root@127.0.0.1:3306/test`.
 //! Each is skipped, saying so, when unreachable.
 
+mod apply;
 mod boot;
 mod fixtures;
+mod floor;
 mod proxy;
 
 use std::time::{Duration, Instant};
 
-use migrate_runtime::{Backend, Runner, TransactionMode};
-use sqlx::{Pool, Postgres, Sqlite};
-
 use fixtures::Fixture;
+
+/// Whether `BENCH_ONLY` (a comma-separated list of `boot`, `statements`,
+/// `apply`; everything when unset) asks for a section.
+fn wanted(section: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s.trim() == section))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2000);
     let migrations: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(1000);
     let cold_samples: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(21);
+    let apply_samples: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5);
     let scratch = fixtures::scratch_dir("bench")?;
 
     let example = Fixture::example(&scratch.join("example"))?;
@@ -70,23 +81,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         println!("MySQL skipped: {mysql} unreachable\n");
     }
-    boot::table(&servers, &scratch, runs, cold_samples).await?;
+    if wanted("boot") {
+        boot::table(&servers, &scratch, runs, cold_samples).await?;
+    }
 
-    if pg_up {
+    if pg_up && wanted("statements") {
         println!("\n## Statements per no-op boot (PostgreSQL, counted on the wire)\n");
         statements_postgres(&postgres, &example).await?;
     }
 
-    for (fixture, workload) in [
-        (&tables, "creating a table each"),
-        (&rows, "inserting a row each"),
-    ] {
-        println!("\n## Applying {migrations} migrations, {workload}, to an empty database\n");
-        println!("| database | tool | time | vs sqlx |");
-        println!("|---|---|---|---|");
-        apply_sqlite(&scratch, fixture).await?;
-        if pg_up {
-            apply_postgres(&postgres, fixture).await?;
+    if wanted("apply") {
+        for (fixture, workload) in [
+            (&tables, "creating a table each"),
+            (&rows, "inserting a row each"),
+        ] {
+            println!(
+                "\n## Applying {migrations} migrations, {workload}, to an empty database \
+                 (median of {apply_samples}, a new database each)\n"
+            );
+            apply::header();
+            for server in &servers {
+                apply::lines(server, fixture, apply_samples).await?;
+            }
         }
     }
     std::fs::remove_dir_all(&scratch).ok();
@@ -138,81 +154,6 @@ async fn statements_postgres(
         );
     }
     Ok(())
-}
-
-async fn apply_sqlite(
-    scratch: &std::path::Path,
-    many: &Fixture,
-) -> Result<(), Box<dyn std::error::Error>> {
-    // A new file each time, across workloads too.
-    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let fresh = || {
-        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        scratch.join(format!("apply-{n}.db"))
-    };
-    let sqlx_time = {
-        let pool = fixtures::sqlite_pool(&fresh()).await?;
-        let migrator = many.sqlx_migrator().await?;
-        time(async { migrator.run(&pool).await }).await?
-    };
-    let per_revision = {
-        let pool = fixtures::sqlite_pool(&fresh()).await?;
-        apply_ours::<Sqlite>(&pool, &many.runner, TransactionMode::PerRevision).await?
-    };
-    let single = {
-        let pool = fixtures::sqlite_pool(&fresh()).await?;
-        apply_ours::<Sqlite>(&pool, &many.runner, TransactionMode::Single).await?
-    };
-    apply_rows("sqlite", sqlx_time, per_revision, single);
-    Ok(())
-}
-
-async fn apply_postgres(url: &str, many: &Fixture) -> Result<(), Box<dyn std::error::Error>> {
-    let sqlx_time = {
-        let pool = fixtures::fresh_postgres(url, "bench_apply_sqlx").await?;
-        let migrator = many.sqlx_migrator().await?;
-        time(async { migrator.run(&pool).await }).await?
-    };
-    let per_revision = {
-        let pool = fixtures::fresh_postgres(url, "bench_apply_ours").await?;
-        apply_ours::<Postgres>(&pool, &many.runner, TransactionMode::PerRevision).await?
-    };
-    let single = {
-        let pool = fixtures::fresh_postgres(url, "bench_apply_single").await?;
-        apply_ours::<Postgres>(&pool, &many.runner, TransactionMode::Single).await?
-    };
-    apply_rows("postgres", sqlx_time, per_revision, single);
-    Ok(())
-}
-
-async fn apply_ours<DB: Backend>(
-    pool: &Pool<DB>,
-    runner: &Runner,
-    mode: TransactionMode,
-) -> Result<Duration, migrate_runtime::Error> {
-    let runner = runner.clone().with_transaction_mode(mode);
-    let started = Instant::now();
-    let report = runner.run(pool).await?;
-    assert_eq!(report.steps.len(), runner.revisions().len());
-    Ok(started.elapsed())
-}
-
-fn apply_rows(name: &str, sqlx_time: Duration, per_revision: Duration, single: Duration) {
-    let ratio = |d: Duration| d.as_secs_f64() / sqlx_time.as_secs_f64();
-    println!(
-        "| {name} | sqlx `Migrator::run` | {} | 1.00x |",
-        millis(sqlx_time)
-    );
-    println!(
-        "| {name} | migrate-runtime, a transaction per revision | {} | {:.2}x |",
-        millis(per_revision),
-        ratio(per_revision)
-    );
-    println!(
-        "| {name} | migrate-runtime, one transaction | {} | {:.2}x |",
-        millis(single),
-        ratio(single)
-    );
 }
 
 async fn time<E>(work: impl std::future::Future<Output = Result<(), E>>) -> Result<Duration, E> {

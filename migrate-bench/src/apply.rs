@@ -1,0 +1,175 @@
+//! Applying a set of migrations to an empty database, on SQLite,
+//! PostgreSQL and MariaDB/MySQL: our two transaction modes and sqlx's
+//! `Migrator`, beside the floor (the same SQL sent by the database's own
+//! client, see `floor.rs`). Every sample of every tool starts from a new
+//! database; the samples of the tools are interleaved, so that a burst of
+//! load on the shared machine hits all of them; medians.
+
+use std::time::{Duration, Instant};
+
+use migrate_runtime::{Backend, Runner, TransactionMode};
+use sqlx::{MySql, Pool, Postgres, Sqlite};
+
+use crate::boot::{pool, Kind, Server};
+use crate::fixtures::Fixture;
+use crate::floor::{self, Script};
+use crate::{millis, percentile};
+
+/// The tools of one line each, in the order they run in a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    ClientEmpty,
+    FloorOne,
+    FloorPer,
+    Sqlx,
+    PerRevision,
+    Single,
+}
+
+const TOOLS: [Tool; 6] = [
+    Tool::ClientEmpty,
+    Tool::FloorOne,
+    Tool::FloorPer,
+    Tool::Sqlx,
+    Tool::PerRevision,
+    Tool::Single,
+];
+
+/// The table's header.
+pub fn header() {
+    println!(
+        "| database | tool | median | net of client start-up | vs floor (one transaction) | target | vs sqlx |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+}
+
+/// The lines of one database for one workload.
+pub async fn lines(
+    server: &Server,
+    fixture: &Fixture,
+    samples: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match server.kind {
+        Kind::Sqlite => lines_of::<Sqlite>(server, fixture, samples).await,
+        Kind::Postgres => lines_of::<Postgres>(server, fixture, samples).await,
+        Kind::MySql => lines_of::<MySql>(server, fixture, samples).await,
+    }
+}
+
+async fn lines_of<DB: Backend>(
+    server: &Server,
+    fixture: &Fixture,
+    samples: usize,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Connection: sqlx::migrate::Migrate,
+{
+    let kind = server.kind;
+    let revisions = fixture.runner.revisions();
+    let scripts = [Script::Empty, Script::OneTransaction, Script::PerMigration]
+        .map(|shape| floor::script(kind, revisions, shape));
+    let migrator = fixture.sqlx_migrator().await?;
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); TOOLS.len()];
+    for _ in 0..samples {
+        for (index, tool) in TOOLS.into_iter().enumerate() {
+            let name = format!("bench_apply_{index}");
+            let url = server.fresh(&name).await?;
+            let elapsed = match tool {
+                Tool::ClientEmpty | Tool::FloorOne | Tool::FloorPer => {
+                    let target = match kind {
+                        Kind::Sqlite => server.sqlite_file(&name).display().to_string(),
+                        Kind::Postgres | Kind::MySql => url,
+                    };
+                    floor::run(kind, &target, &scripts[index])?
+                }
+                Tool::Sqlx => {
+                    let pool: Pool<DB> = pool(&url).await?;
+                    let started = Instant::now();
+                    migrator.run(&pool).await?;
+                    let elapsed = started.elapsed();
+                    pool.close().await;
+                    elapsed
+                }
+                Tool::PerRevision | Tool::Single => {
+                    let mode = if tool == Tool::Single {
+                        TransactionMode::Single
+                    } else {
+                        TransactionMode::PerRevision
+                    };
+                    let pool: Pool<DB> = pool(&url).await?;
+                    let elapsed = apply_ours(&pool, &fixture.runner, mode).await?;
+                    pool.close().await;
+                    elapsed
+                }
+            };
+            times[index].push(elapsed);
+        }
+    }
+    let medians: Vec<Duration> = times
+        .iter_mut()
+        .map(|samples| percentile(samples, 50))
+        .collect();
+    let median = |tool: Tool| medians[TOOLS.iter().position(|t| *t == tool).unwrap_or(0)];
+    let start_up = median(Tool::ClientEmpty);
+    let net = |d: Duration| d.saturating_sub(start_up);
+    let floor = net(median(Tool::FloorOne));
+    let sqlx = median(Tool::Sqlx);
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    let client = floor::client(kind);
+    let name = kind.name();
+    println!(
+        "| {name} | `{client}`, `SELECT 1` (start-up and connection) | {} | | | | |",
+        millis(start_up)
+    );
+    for (tool, label) in [
+        (Tool::FloorOne, "one string, one transaction (the floor)"),
+        (Tool::FloorPer, "one string, a transaction per migration"),
+    ] {
+        let d = median(tool);
+        println!(
+            "| {name} | `{client}`, {label} | {} | {} | {:.2}x | | |",
+            millis(d),
+            millis(net(d)),
+            ratio(net(d), floor),
+        );
+    }
+    for (tool, label, target) in [
+        (Tool::Sqlx, "sqlx `Migrator::run`", ""),
+        (
+            Tool::PerRevision,
+            "migrate-runtime, a transaction per revision",
+            "≤ 1.25x",
+        ),
+        (Tool::Single, "migrate-runtime, one transaction", "≤ 1.05x"),
+    ] {
+        let d = median(tool);
+        println!(
+            "| {name} | {label} | {} | | {:.2}x | {target} | {:.2}x |",
+            millis(d),
+            ratio(d, floor),
+            ratio(d, sqlx),
+        );
+    }
+    Ok(())
+}
+
+async fn apply_ours<DB: Backend>(
+    pool: &Pool<DB>,
+    runner: &Runner,
+    mode: TransactionMode,
+) -> Result<Duration, Box<dyn std::error::Error>> {
+    let runner = runner.clone().with_transaction_mode(mode);
+    let started = Instant::now();
+    let report = runner.run(pool).await?;
+    let elapsed = started.elapsed();
+    if report.steps.len() != runner.revisions().len() {
+        return Err(format!(
+            "applied {} of {} revisions",
+            report.steps.len(),
+            runner.revisions().len()
+        )
+        .into());
+    }
+    Ok(elapsed)
+}
