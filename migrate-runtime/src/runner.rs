@@ -495,7 +495,7 @@ impl Runner {
 
     fn current_of(&self, graph: &RevisionGraph<'_>, rows: &[HistoryRow]) -> Vec<String> {
         let checked = CheckedHistory::new(&self.revisions, rows);
-        let applied = checked.applied_as_recorded(&graph);
+        let applied = checked.applied_as_recorded(graph);
         let mut heads: Vec<String> = graph
             .heads_of(&applied)
             .into_iter()
