@@ -15,7 +15,7 @@ use migrate_core::{
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::fast_path::{FastPath, Verdict};
-use crate::history::CheckedHistory;
+use crate::history::{CheckedHistory, HistoryRow};
 use crate::report::{Report, RevisionState, RevisionStatus, Status, StepReport};
 use crate::session::Session;
 
@@ -226,7 +226,7 @@ impl Runner {
     /// and takes no lock. Otherwise it locks, reads again under the lock,
     /// verifies and applies. Returns what it applied.
     pub async fn run<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Report, Error> {
-        self.change(pool, Direction::Upgrade, &Target::Heads).await
+        DB::compiled_change(self, pool, Direction::Upgrade, Target::Heads).await
     }
 
     /// Upgrades to a target: `head`, `heads`, a revision id or unique
@@ -237,7 +237,7 @@ impl Runner {
         target: &str,
     ) -> Result<Report, Error> {
         let target = Target::parse(target)?;
-        self.change(pool, Direction::Upgrade, &target).await
+        DB::compiled_change(self, pool, Direction::Upgrade, target).await
     }
 
     /// Downgrades to a target: `-N`, `base`, a revision id or prefix,
@@ -249,15 +249,22 @@ impl Runner {
         target: &str,
     ) -> Result<Report, Error> {
         let target = Target::parse(target)?;
-        self.change(pool, Direction::Downgrade, &target).await
+        DB::compiled_change(self, pool, Direction::Downgrade, target).await
     }
 
-    async fn change<DB: Backend>(
+    // The public operations above and below are generic, so each is
+    // compiled in the caller's crate: they only call the backend's
+    // `compiled_*` entry points (see `Backend::compiled_change`), which run
+    // the generic operations below, instantiated once in this crate.
+
+    /// [`upgrade`](Self::upgrade) and [`downgrade`](Self::downgrade).
+    pub(crate) async fn change<DB: Backend>(
         &self,
         pool: &Pool<DB>,
         direction: Direction,
-        target: &Target,
+        target: Target,
     ) -> Result<Report, Error> {
+        let target = &target;
         let table = self.table()?;
         let fast = self.fast_path(DB::DIALECT, &table);
         let mut session = Session::<DB>::open(pool, table, self.io_timeout).await?;
@@ -375,7 +382,8 @@ impl Runner {
     /// what requires it. Also the way out of a half-applied revision: rows
     /// left pending are cleared first.
     pub async fn stamp<DB: Backend>(&self, pool: &Pool<DB>, target: &str) -> Result<Report, Error> {
-        self.stamp_locked(pool, target, false).await
+        let target = Target::parse(target)?;
+        DB::compiled_stamp(self, pool, target, false).await
     }
 
     /// Like [`stamp`](Self::stamp), after forgetting every history row,
@@ -387,16 +395,17 @@ impl Runner {
         pool: &Pool<DB>,
         target: &str,
     ) -> Result<Report, Error> {
-        self.stamp_locked(pool, target, true).await
+        let target = Target::parse(target)?;
+        DB::compiled_stamp(self, pool, target, true).await
     }
 
-    async fn stamp_locked<DB: Backend>(
+    /// [`stamp`](Self::stamp) and [`stamp_purge`](Self::stamp_purge).
+    pub(crate) async fn stamp_locked<DB: Backend>(
         &self,
         pool: &Pool<DB>,
-        target: &str,
+        target: Target,
         purge: bool,
     ) -> Result<Report, Error> {
-        let target = Target::parse(target)?;
         let graph = self.graph()?;
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
@@ -454,11 +463,21 @@ impl Runner {
         &self,
         pool: &Pool<DB>,
     ) -> Result<Vec<String>, Error> {
-        let (graph, checked) = self.read_checked(pool).await?;
+        let graph = self.graph()?;
+        let rows = DB::compiled_read(self, pool).await?;
+        self.applied_of(&graph, &rows)
+    }
+
+    fn applied_of(
+        &self,
+        graph: &RevisionGraph<'_>,
+        rows: &[HistoryRow],
+    ) -> Result<Vec<String>, Error> {
+        let checked = CheckedHistory::new(&self.revisions, rows);
         if let Some(refusal) = checked.refusal(&self.revisions, self.ignore_unknown) {
             return Err(refusal);
         }
-        let applied = checked.applied_set(&graph)?;
+        let applied = checked.applied_set(graph)?;
         Ok(graph
             .nodes_in(&applied)
             .into_iter()
@@ -469,8 +488,14 @@ impl Runner {
     /// The applied heads: applied revisions that no applied revision
     /// revises, followed by any applied revision this build does not know.
     pub async fn current<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
-        let (graph, checked) = self.read_checked(pool).await?;
-        let applied = checked.applied_as_recorded(&graph);
+        let graph = self.graph()?;
+        let rows = DB::compiled_read(self, pool).await?;
+        Ok(self.current_of(&graph, &rows))
+    }
+
+    fn current_of(&self, graph: &RevisionGraph<'_>, rows: &[HistoryRow]) -> Vec<String> {
+        let checked = CheckedHistory::new(&self.revisions, rows);
+        let applied = checked.applied_as_recorded(graph);
         let mut heads: Vec<String> = graph
             .heads_of(&applied)
             .into_iter()
@@ -484,14 +509,20 @@ impl Runner {
                 .filter(|id| !checked.unknown_half_applied.contains(id))
                 .cloned(),
         );
-        Ok(heads)
+        heads
     }
 
     /// Every embedded revision's state (applied, pending, drifted,
     /// half-applied) and the applied revisions this build does not know.
     /// Reads only; takes no lock.
     pub async fn status<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Status, Error> {
-        let (graph, checked) = self.read_checked(pool).await?;
+        let graph = self.graph()?;
+        let rows = DB::compiled_read(self, pool).await?;
+        Ok(self.status_of(&graph, &rows))
+    }
+
+    fn status_of(&self, graph: &RevisionGraph<'_>, rows: &[HistoryRow]) -> Status {
+        let checked = CheckedHistory::new(&self.revisions, rows);
         let state_of = |node: usize| {
             if checked.half_applied.contains(&node) {
                 RevisionState::HalfApplied
@@ -503,7 +534,7 @@ impl Runner {
                 RevisionState::Pending
             }
         };
-        Ok(Status {
+        Status {
             revisions: graph
                 .topological_nodes()
                 .iter()
@@ -519,13 +550,21 @@ impl Runner {
                 .collect(),
             unknown: checked.unknown,
             unknown_half_applied: checked.unknown_half_applied,
-        })
+        }
     }
 
     /// Re-records the checksum of every drifted revision: the deliberate,
     /// reviewed acceptance of edited files (`migrate repair`). Returns the
     /// revisions repaired.
     pub async fn repair<DB: Backend>(&self, pool: &Pool<DB>) -> Result<Vec<String>, Error> {
+        DB::compiled_repair(self, pool).await
+    }
+
+    /// [`repair`](Self::repair).
+    pub(crate) async fn repair_locked<DB: Backend>(
+        &self,
+        pool: &Pool<DB>,
+    ) -> Result<Vec<String>, Error> {
         let table = self.table()?;
         let mut session = Session::<DB>::open(pool, table.clone(), self.io_timeout).await?;
         session.lock(self.lock_timeout).await?;
@@ -548,14 +587,13 @@ impl Runner {
         release(&mut session, result).await
     }
 
-    async fn read_checked<DB: Backend>(
+    /// The history rows, for the read-only operations; no lock.
+    pub(crate) async fn read_rows<DB: Backend>(
         &self,
         pool: &Pool<DB>,
-    ) -> Result<(RevisionGraph<'_>, CheckedHistory), Error> {
-        let graph = self.graph()?;
+    ) -> Result<Vec<HistoryRow>, Error> {
         let mut session = Session::<DB>::open(pool, self.table()?, self.io_timeout).await?;
-        let rows = session.read().await?.unwrap_or_default();
-        Ok((graph, CheckedHistory::new(&self.revisions, &rows)))
+        Ok(session.read().await?.unwrap_or_default())
     }
 }
 

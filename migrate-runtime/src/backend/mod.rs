@@ -3,12 +3,15 @@
 //! per database, each behind its Cargo feature.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use migrate_core::{Dialect, HistoryTable};
+use migrate_core::{Dialect, Direction, HistoryTable, Target};
 
 use crate::error::Error;
 use crate::history::HistoryRow;
+use crate::report::Report;
+use crate::runner::Runner;
 
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -186,7 +189,93 @@ pub trait Backend: sqlx::Database {
         conn: &mut Self::Connection,
         id: u64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    // The runner's operations, compiled once here, for each backend. The
+    // `Runner` methods are generic over the backend, so whatever they
+    // contain is compiled again in every crate that calls them: the whole
+    // runner, on every rebuild of the application. They only call these,
+    // which are not generic: the application's crate compiles a call, and
+    // the runner is compiled with migrate-runtime. Implemented by
+    // `compiled_here!`. Not a stable API.
+
+    /// [`Runner::upgrade`] and [`Runner::downgrade`], the target parsed.
+    #[doc(hidden)]
+    fn compiled_change<'a>(
+        runner: &'a Runner,
+        pool: &'a sqlx::Pool<Self>,
+        direction: Direction,
+        target: Target,
+    ) -> Compiled<'a, Report>;
+
+    /// [`Runner::stamp`] (`purge` false) and [`Runner::stamp_purge`].
+    #[doc(hidden)]
+    fn compiled_stamp<'a>(
+        runner: &'a Runner,
+        pool: &'a sqlx::Pool<Self>,
+        target: Target,
+        purge: bool,
+    ) -> Compiled<'a, Report>;
+
+    /// The history rows, as the read-only operations read them.
+    #[doc(hidden)]
+    fn compiled_read<'a>(
+        runner: &'a Runner,
+        pool: &'a sqlx::Pool<Self>,
+    ) -> Compiled<'a, Vec<HistoryRow>>;
+
+    /// [`Runner::repair`].
+    #[doc(hidden)]
+    fn compiled_repair<'a>(
+        runner: &'a Runner,
+        pool: &'a sqlx::Pool<Self>,
+    ) -> Compiled<'a, Vec<String>>;
 }
+
+/// A runner operation compiled inside this crate for one backend (see
+/// [`Backend::compiled_change`]): boxed, so that its type is not generic.
+#[doc(hidden)]
+pub type Compiled<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// The `compiled_*` methods of a `Backend` impl: each instantiates the
+/// runner's generic operation for this backend, here.
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+macro_rules! compiled_here {
+    () => {
+        fn compiled_change<'a>(
+            runner: &'a $crate::runner::Runner,
+            pool: &'a sqlx::Pool<Self>,
+            direction: migrate_core::Direction,
+            target: migrate_core::Target,
+        ) -> $crate::backend::Compiled<'a, $crate::report::Report> {
+            Box::pin(runner.change::<Self>(pool, direction, target))
+        }
+
+        fn compiled_stamp<'a>(
+            runner: &'a $crate::runner::Runner,
+            pool: &'a sqlx::Pool<Self>,
+            target: migrate_core::Target,
+            purge: bool,
+        ) -> $crate::backend::Compiled<'a, $crate::report::Report> {
+            Box::pin(runner.stamp_locked::<Self>(pool, target, purge))
+        }
+
+        fn compiled_read<'a>(
+            runner: &'a $crate::runner::Runner,
+            pool: &'a sqlx::Pool<Self>,
+        ) -> $crate::backend::Compiled<'a, Vec<$crate::history::HistoryRow>> {
+            Box::pin(runner.read_rows::<Self>(pool))
+        }
+
+        fn compiled_repair<'a>(
+            runner: &'a $crate::runner::Runner,
+            pool: &'a sqlx::Pool<Self>,
+        ) -> $crate::backend::Compiled<'a, Vec<String>> {
+            Box::pin(runner.repair_locked::<Self>(pool))
+        }
+    };
+}
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+use compiled_here;
 
 /// SQL sent to the database that failed part-way.
 #[derive(Debug)]

@@ -20,6 +20,8 @@ impl Backend for MySql {
     const DIALECT: Dialect = Dialect::MySql;
     const LOCK_IS_TRANSACTION: bool = false;
 
+    super::compiled_here!();
+
     async fn read_history(
         conn: &mut MySqlConnection,
         sql: &str,

@@ -23,6 +23,8 @@ impl Backend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
     const LOCK_IS_TRANSACTION: bool = false;
 
+    super::compiled_here!();
+
     async fn read_history(
         conn: &mut PgConnection,
         sql: &str,

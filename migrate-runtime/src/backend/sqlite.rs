@@ -22,6 +22,8 @@ impl Backend for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
     const LOCK_IS_TRANSACTION: bool = true;
 
+    super::compiled_here!();
+
     async fn read_history(
         conn: &mut SqliteConnection,
         sql: &str,
