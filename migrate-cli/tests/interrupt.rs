@@ -138,18 +138,24 @@ fn sleep_sql(kind: Kind) -> &'static str {
 
 /// How many other sessions of this database run the sleep.
 fn sleeping(db: &TestDb) -> usize {
+    others_running(db, "pg_sleep(30)", "SLEEP(30)")
+}
+
+/// How many sessions of this database, besides this one, run (or, on
+/// PostgreSQL, last ran) a statement containing the server's pattern.
+fn others_running(db: &TestDb, postgres: &str, mysql: &str) -> usize {
     let sql = match db.kind {
-        Kind::Postgres => {
+        Kind::Postgres => format!(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(30)%';"
-        }
-        Kind::Mysql => {
+             AND pid <> pg_backend_pid() AND query LIKE '%{postgres}%';"
+        ),
+        Kind::Mysql => format!(
             "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() \
-             AND id <> CONNECTION_ID() AND info LIKE '%SLEEP(30)%';"
-        }
+             AND id <> CONNECTION_ID() AND info LIKE '%{mysql}%';"
+        ),
         Kind::Sqlite => unreachable!(),
     };
-    db.client(sql).trim().parse().unwrap()
+    db.client(&sql).trim().parse().unwrap()
 }
 
 /// A project whose `upgrade` applies FIRST (creating `kept`), then SLOW,
@@ -556,18 +562,7 @@ fn servers(test: &str) -> Vec<Kind> {
 /// the migration lock (MariaDB: in `GET_LOCK`; PostgreSQL: polling
 /// `pg_try_advisory_lock`, whose last statement stays in `query`).
 fn waiting_for_the_lock(db: &TestDb) -> usize {
-    let sql = match db.kind {
-        Kind::Postgres => {
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%';"
-        }
-        Kind::Mysql => {
-            "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() \
-             AND id <> CONNECTION_ID() AND info LIKE '%GET_LOCK%';"
-        }
-        Kind::Sqlite => unreachable!(),
-    };
-    db.client(sql).trim().parse().unwrap()
+    others_running(db, "pg_try_advisory_lock", "GET_LOCK")
 }
 
 /// A second `migrate upgrade` waits for the lock the first one holds
