@@ -3,6 +3,17 @@
 //! (PostgreSQL's `format_type`, `pg_get_expr`, MySQL's `COLUMN_TYPE`,
 //! SQLite's declared type), so two spellings of one thing compare equal.
 
+/// MySQL's and PostgreSQL's integer type names, narrowest first (the
+/// review ranks a change between two of them by this order).
+pub(crate) const INTEGER_TYPES: &[&str] = &[
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+];
+
 /// Every table and enum type of one database (its current schema), sorted
 /// by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -125,21 +125,8 @@ fn is_numeric(data_type: &str) -> bool {
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    [
-        "tinyint",
-        "smallint",
-        "mediumint",
-        "int",
-        "integer",
-        "bigint",
-        "decimal",
-        "numeric",
-        "float",
-        "double",
-        "real",
-        "year",
-    ]
-    .contains(&base.as_str())
+    crate::model::INTEGER_TYPES.contains(&base.as_str())
+        || ["decimal", "numeric", "float", "double", "real", "year"].contains(&base.as_str())
 }
 
 /// `b'101'` of a BIT column and `0x61` of a binary one are printed as literals.

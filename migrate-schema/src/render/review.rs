@@ -110,14 +110,7 @@ fn widens(from: &str, to: &str) -> bool {
         "mediumtext",
         "longtext",
     ];
-    const INTEGERS: &[&str] = &[
-        "tinyint",
-        "smallint",
-        "mediumint",
-        "int",
-        "integer",
-        "bigint",
-    ];
+    const INTEGERS: &[&str] = crate::model::INTEGER_TYPES;
     let rank = |list: &[&str], base: &str| list.iter().position(|t| *t == base);
     if from_base == to_base {
         return match (from_args.first(), to_args.first()) {
