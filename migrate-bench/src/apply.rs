@@ -73,6 +73,7 @@ where
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(samples); TOOLS.len()];
     for _ in 0..samples {
         for (index, tool) in TOOLS.into_iter().enumerate() {
+            settle_disk();
             let name = format!("bench_apply_{index}");
             let url = server.fresh(&name).await?;
             let elapsed = match tool {
@@ -160,6 +161,17 @@ where
         );
     }
     Ok(())
+}
+
+/// Writes the page cache back before a tool starts. The tools before it
+/// leave up to thousands of synced commits' worth of writeback behind
+/// (sqlx and the floor with a transaction per migration), and the next
+/// tool's own syncs wait behind it: on SQLite, run after them, ours took
+/// 550 ms instead of 330 ms.
+fn settle_disk() {
+    if let Err(err) = std::process::Command::new("sync").status() {
+        eprintln!("sync: {err}");
+    }
 }
 
 async fn apply_ours<DB: Backend>(

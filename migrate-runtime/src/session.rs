@@ -38,6 +38,10 @@ pub(crate) struct Session<DB: Backend> {
     /// The savepoint around a revision whose foreign keys are checked
     /// before its changes are kept is open.
     in_checked_savepoint: bool,
+    /// The savepoint of the last revision whose keys were checked is still
+    /// open: the next revision's batch releases it, or the commit or
+    /// rollback that ends its transaction does.
+    checked_savepoint_kept: bool,
     /// The bound of every wait of the runner's own (not a revision's SQL).
     io_timeout: Duration,
     /// The lock that outlives commits, where the lock itself does not
@@ -86,6 +90,7 @@ impl<DB: Backend> Session<DB> {
             run_committed: false,
             foreign_keys_suspended: false,
             in_checked_savepoint: false,
+            checked_savepoint_kept: false,
             io_timeout,
             run_lock: None,
             restore_settings: None,
@@ -287,6 +292,7 @@ impl<DB: Backend> Session<DB> {
         );
         if result.is_ok() {
             self.locked = false;
+            self.checked_savepoint_kept = false;
             self.restore_session().await;
         }
         result
@@ -408,6 +414,8 @@ impl<DB: Backend> Session<DB> {
             };
             self.execute(&commit).await?;
             self.in_run_transaction = false;
+            // Released with the savepoints nested in the run's.
+            self.checked_savepoint_kept = false;
         }
         Ok(())
     }
@@ -425,6 +433,7 @@ impl<DB: Backend> Session<DB> {
         };
         self.in_run_transaction = false;
         self.in_checked_savepoint = false;
+        self.checked_savepoint_kept = false;
         let io = self.io_timeout;
         if let Err(err) = bounded!(self, IoWait::Session, io, DB::execute(&mut self.conn, &sql)) {
             // Whatever is still open must not reach the pool's next user.
@@ -554,17 +563,43 @@ impl<DB: Backend> Session<DB> {
             writes.check(&counts, 0)?;
             return Ok(None);
         }
+        // The previous revision's savepoint, kept open until now, is
+        // released by this batch: a revision costs one round trip, not
+        // three (batch, check, release).
+        let (open, prefix) = if std::mem::take(&mut self.checked_savepoint_kept) {
+            (
+                format!("RELEASE {CHECKED_SAVEPOINT};\nSAVEPOINT {CHECKED_SAVEPOINT}"),
+                2,
+            )
+        } else {
+            (format!("SAVEPOINT {CHECKED_SAVEPOINT}"), 1)
+        };
         self.in_checked_savepoint = true;
-        let batch = batch.preceded_by(&format!("SAVEPOINT {CHECKED_SAVEPOINT}"));
-        let counts = self.send_batch(&batch).await?;
-        if let Some(violation) = DB::foreign_key_violation(&mut self.conn).await? {
-            return Ok(Some(violation));
+        let batch = batch.preceded_by(&open);
+        let (counts, violation) = self.send_checked_batch(&batch).await?;
+        if violation.is_some() {
+            return Ok(violation);
         }
-        writes.check(&counts, 1)?;
-        self.execute(&format!("RELEASE {CHECKED_SAVEPOINT}"))
-            .await?;
+        writes.check(&counts, prefix)?;
         self.in_checked_savepoint = false;
+        self.checked_savepoint_kept = true;
         Ok(None)
+    }
+
+    /// [`Self::send_batch`], then the foreign-key check.
+    async fn send_checked_batch(
+        &mut self,
+        batch: &RevisionBatch<'_>,
+    ) -> Result<(Vec<u64>, Option<ForeignKeyViolation>), StepFailure> {
+        let watch = self.watch();
+        watched(watch, async {
+            DB::execute_batch_then_check_foreign_keys(&mut self.conn, batch.sql())
+                .await
+                .map_err(|failure| {
+                    StepFailure::at(batch.locate(failure.completed, failure.position), failure)
+                })
+        })
+        .await
     }
 
     /// Sends a revision's batch: the rows each of its statements changed,
@@ -619,6 +654,9 @@ impl<DB: Backend> Session<DB> {
         };
         self.history_write(&before.0, before.1, &revision.id)
             .await?;
+        // The commit before the SQL (where the lock is a transaction)
+        // keeps the last checked revision's savepoint too.
+        self.checked_savepoint_kept = false;
         let watch = self.watch();
         let ran = watched(
             watch,

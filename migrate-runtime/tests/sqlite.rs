@@ -204,6 +204,81 @@ async fn revision_breaking_a_foreign_key_is_refused_whole() {
     assert!(foreign_keys_enforced(&db.pool).await);
 }
 
+/// The check rides in each revision's batch, and each revision's
+/// savepoint stays open until the next batch releases it: a violation
+/// after revisions that return rows, a `transaction: false` revision (its
+/// commit ends the kept savepoint) and a plain one still undoes that
+/// revision alone, in both transaction modes.
+#[tokio::test]
+async fn a_violation_after_several_checked_revisions_undoes_only_its_own() {
+    for mode in [
+        migrate_runtime::TransactionMode::PerRevision,
+        migrate_runtime::TransactionMode::Single,
+    ] {
+        let (db, mut revisions) = users_with_posts("").await;
+        revisions.extend([
+            support::rev(
+                "a2",
+                "a1",
+                "CREATE TABLE audit (id INTEGER);\nSELECT id FROM users;",
+                "DROP TABLE audit;",
+            ),
+            support::file(
+                "a3",
+                "a2",
+                "INSERT INTO audit VALUES (3);",
+                Some("DELETE FROM audit WHERE id = 3;"),
+                &["transaction: false"],
+            ),
+            support::rev(
+                "a4",
+                "a3",
+                "INSERT INTO audit VALUES (4);\nSELECT * FROM posts;",
+                "DELETE FROM audit WHERE id = 4;",
+            ),
+            support::rev(
+                "a5",
+                "a4",
+                "INSERT INTO audit VALUES (5);\nDELETE FROM users WHERE id = 2;\nSELECT * FROM users;",
+                "DELETE FROM audit WHERE id = 5;",
+            ),
+        ]);
+        let runner = support::runner(revisions).with_transaction_mode(mode);
+        let err = runner.run(&db.pool).await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "revision `a5` (migrations/a5_test.sql) left row 11 of `posts` \
+                 refers to a row of `users` that does not exist"
+            ),
+            "{mode:?}: {message}"
+        );
+        assert_eq!(support::count(&db.pool, "users").await, 2, "{mode:?}");
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM audit ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        // Single-transaction mode rolls back to the `transaction: false`
+        // revision's commit, which keeps what came before it.
+        let expected: &[i64] = match mode {
+            migrate_runtime::TransactionMode::PerRevision => &[3, 4],
+            migrate_runtime::TransactionMode::Single => &[3],
+        };
+        assert_eq!(kept, expected, "{mode:?}");
+        let applied: &[&str] = match mode {
+            migrate_runtime::TransactionMode::PerRevision => &["a1", "a2", "a3", "a4"],
+            migrate_runtime::TransactionMode::Single => &["a1", "a2", "a3"],
+        };
+        assert_eq!(
+            support::history(&db.pool).await,
+            support::applied(applied),
+            "{mode:?}"
+        );
+        // Fixed, the run goes on from there.
+        assert!(foreign_keys_enforced(&db.pool).await, "{mode:?}");
+    }
+}
+
 /// An application that switched enforcement off keeps it off.
 #[tokio::test]
 async fn foreign_keys_left_off_when_the_application_chose_so() {

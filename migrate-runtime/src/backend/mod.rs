@@ -172,6 +172,28 @@ pub trait Backend: sqlx::Database {
         async { Ok(None) }
     }
 
+    /// A revision's batch, then [`foreign_key_violation`](Self::foreign_key_violation):
+    /// the counts of the batch's statements and the first row that breaks
+    /// a key. Where the check can ride in the batch (SQLite), one round
+    /// trip instead of two.
+    fn execute_batch_then_check_foreign_keys(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = Result<(Vec<u64>, Option<ForeignKeyViolation>), BatchFailure>> + Send
+    {
+        async move {
+            let counts = Self::execute_batch(conn, sql).await?;
+            match Self::foreign_key_violation(conn).await {
+                Ok(violation) => Ok((counts, violation)),
+                Err(source) => Err(BatchFailure {
+                    source,
+                    completed: counts.len(),
+                    position: None,
+                }),
+            }
+        }
+    }
+
     /// The server's id of this connection's session (PostgreSQL's backend
     /// pid, MySQL's connection id), read once the lock is taken so that a
     /// dropped run can cancel its statement; `None` where the statement

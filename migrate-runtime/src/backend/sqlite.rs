@@ -120,19 +120,53 @@ impl Backend for Sqlite {
     async fn foreign_key_violation(
         conn: &mut SqliteConnection,
     ) -> Result<Option<ForeignKeyViolation>, sqlx::Error> {
-        let row = (&mut *conn)
-            .fetch_optional(
-                r#"SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 1"#,
-            )
-            .await?;
-        row.map(|row| {
-            Ok(ForeignKeyViolation {
-                table: sqlx::Row::try_get(&row, 0)?,
-                rowid: sqlx::Row::try_get(&row, 1)?,
-                parent: sqlx::Row::try_get(&row, 2)?,
-            })
-        })
-        .transpose()
+        let row = (&mut *conn).fetch_optional(FOREIGN_KEY_CHECK).await?;
+        row.as_ref().map(violation).transpose()
+    }
+
+    async fn execute_batch_then_check_foreign_keys(
+        conn: &mut SqliteConnection,
+        sql: &str,
+    ) -> Result<(Vec<u64>, Option<ForeignKeyViolation>), BatchFailure> {
+        // Each message between the task and sqlx's worker thread costs more
+        // than the check itself (tens of µs against a few): the check goes
+        // in the batch, as its last statement, and its row comes back with
+        // the batch's results.
+        let sql = format!("{sql}{FOREIGN_KEY_CHECK};");
+        let mut results = (&mut *conn).fetch_many(sqlx::raw_sql(&sql));
+        // A statement's rows come before its result: `row` is the first row
+        // of the statement that ended last, at the end the check's.
+        let (mut counts, mut first, mut row) = (Vec::new(), None, None);
+        loop {
+            match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
+                None => break,
+                Some(Ok(sqlx::Either::Left(result))) => {
+                    counts.push(result.rows_affected());
+                    row = first.take();
+                }
+                Some(Ok(sqlx::Either::Right(found))) => {
+                    first.get_or_insert(found);
+                }
+                Some(Err(source)) => {
+                    return Err(BatchFailure {
+                        source,
+                        completed: counts.len(),
+                        position: None,
+                    })
+                }
+            }
+        }
+        drop(results);
+        // The check's own result is not one of the batch's.
+        counts.pop();
+        match row.as_ref().map(violation).transpose() {
+            Ok(violation) => Ok((counts, violation)),
+            Err(source) => Err(BatchFailure {
+                source,
+                completed: counts.len(),
+                position: None,
+            }),
+        }
     }
 
     async fn unlock(conn: &mut SqliteConnection, _: &HistoryTable) -> Result<(), sqlx::Error> {
@@ -153,6 +187,19 @@ impl Backend for Sqlite {
     async fn cancel_statement(_: &mut SqliteConnection, _: u64) -> Result<(), sqlx::Error> {
         Ok(())
     }
+}
+
+/// The first row that breaks a foreign key (`PRAGMA foreign_key_check`
+/// scans every table with one).
+const FOREIGN_KEY_CHECK: &str =
+    r#"SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 1"#;
+
+fn violation(row: &SqliteRow) -> Result<ForeignKeyViolation, sqlx::Error> {
+    Ok(ForeignKeyViolation {
+        table: sqlx::Row::try_get(row, 0)?,
+        rowid: sqlx::Row::try_get(row, 1)?,
+        parent: sqlx::Row::try_get(row, 2)?,
+    })
 }
 
 /// The lock file of the run lock: `<database file>-migrate-lock`; `None`
