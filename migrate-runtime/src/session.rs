@@ -452,7 +452,13 @@ impl<DB: Backend> Session<DB> {
         lock_timeout: Duration,
     ) -> Result<StepReport, Error> {
         let started = Instant::now();
-        let wrap = self.revision_wrap(single_transaction);
+        let wrap = match self.revision_wrap(single_transaction) {
+            // The savepoint the foreign-key check opens around the batch
+            // is the revision's own: a second one inside it would cost
+            // two statements, each a message to sqlx's SQLite worker.
+            Wrap::Savepoint if self.foreign_keys_suspended => Wrap::None,
+            wrap => wrap,
+        };
         let result = if revision.transactional {
             if single_transaction {
                 self.enter_run_transaction().await?;
