@@ -27,7 +27,7 @@ use sqlx::pool::PoolOptions;
 use sqlx::{Executor, MySql, Pool, Postgres, Sqlite};
 
 use crate::fixtures::{self, Fixture};
-use crate::{micros, percentile, time};
+use crate::{micros, percentile, targets, time};
 
 /// The databases of the bench.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,10 +160,47 @@ pub async fn table(
                 mb(line.rss_status_kb),
                 line.rss_cli_kb.map_or("-".to_string(), |kb| format!("{} MB", mb(kb))),
             );
+            record_targets(server.kind.name(), applied, &line);
         }
     }
     println!();
     Ok(())
+}
+
+/// The line's figures in the targets table.
+fn record_targets(database: &str, applied: usize, line: &Line) {
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    targets::ratio(
+        format!("no-op boot, steady state, {applied} applied, ÷ `SELECT 1` simple"),
+        database,
+        ratio(line.ours, line.select_simple),
+        1.2,
+        "≤ 1.2x",
+    );
+    targets::ratio(
+        format!("no-op boot, fresh process, {applied} applied, ÷ the first query"),
+        database,
+        ratio(line.cold_ours, line.cold_first),
+        1.2,
+        "≤ 1.2x",
+    );
+    if applied >= 10_000 {
+        let memory = [
+            ("no-op boot", Some(line.rss_ours_kb)),
+            ("`Runner::status`", Some(line.rss_status_kb)),
+            ("`migrate status`", line.rss_cli_kb),
+        ];
+        for (what, kb) in memory {
+            let measured = kb.map_or("- (no `migrate` binary)".to_string(), |kb| {
+                format!("{} MB", mb(kb))
+            });
+            targets::figure(
+                format!("peak RSS, {what}, {applied} applied"),
+                database,
+                measured,
+            );
+        }
+    }
 }
 
 fn mb(kb: u64) -> String {

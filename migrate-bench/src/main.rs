@@ -14,8 +14,11 @@
 //! cargo run --release -p migrate-bench [-- RUNS MIGRATIONS COLD_SAMPLES APPLY_SAMPLES]
 //! ```
 //!
-//! Defaults 2000 1000 21 5. `BENCH_ONLY=boot,statements,apply` (any of
-//! them) runs only those sections.
+//! Defaults 2000 1000 21 5. `BENCH_ONLY=boot,statements,apply,rebuild`
+//! (any of them) runs only those sections; `rebuild` (the release
+//! rebuild of an application crate, beside sqlx: the `rebuild` binary,
+//! some 10 minutes) runs only when named. A table of every target, each
+//! beside its limit, ends the run.
 //!
 //! PostgreSQL is read from `BENCH_POSTGRES_URL`, then `TEST_POSTGRES_URL`,
 //! then `postgres://postgres@127.0.0.1:5432/test`; MySQL from
@@ -27,15 +30,19 @@ mod boot;
 mod fixtures;
 mod floor;
 mod proxy;
+mod targets;
 
 use std::time::{Duration, Instant};
 
 use fixtures::Fixture;
 
 /// Whether `BENCH_ONLY` (a comma-separated list of `boot`, `statements`,
-/// `apply`; everything when unset) asks for a section.
+/// `apply`, `rebuild`; all but `rebuild`, which takes minutes, when
+/// unset) asks for a section.
 fn wanted(section: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s.trim() == section))
+    std::env::var("BENCH_ONLY").map_or(section != "rebuild", |only| {
+        only.split(',').any(|s| s.trim() == section)
+    })
 }
 
 #[tokio::main]
@@ -101,11 +108,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             apply::header();
             for server in &servers {
-                apply::lines(server, fixture, apply_samples).await?;
+                apply::lines(server, fixture, workload, apply_samples).await?;
             }
         }
     }
+    if wanted("rebuild") {
+        rebuild_section()?;
+    }
+    targets::print();
     std::fs::remove_dir_all(&scratch).ok();
+    Ok(())
+}
+
+/// The rebuild bench (`--bin rebuild`, built beside this binary) with its
+/// defaults: it writes its medians where `REBUILD_TARGETS` says, for the
+/// targets table.
+fn rebuild_section() -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n## Rebuilding the application crate (the `rebuild` bench)\n");
+    let rebuild = std::env::current_exe()?.with_file_name("rebuild");
+    let medians = std::env::temp_dir().join(format!("migrate-rebuild-{}", std::process::id()));
+    let status = std::process::Command::new(&rebuild)
+        .env("REBUILD_TARGETS", &medians)
+        .status()
+        .map_err(|err| {
+            format!(
+                "{}: {err}; build it with `cargo build --release -p migrate-bench`",
+                rebuild.display()
+            )
+        })?;
+    if !status.success() {
+        return Err(format!("{} failed: {status}", rebuild.display()).into());
+    }
+    let text = std::fs::read_to_string(&medians)?;
+    std::fs::remove_file(&medians).ok();
+    targets::read_rebuild(&text);
     Ok(())
 }
 
@@ -144,6 +180,12 @@ async fn statements_postgres(
         println!(
             "| migrate-runtime `run`, {label} | {q} | {e} | {} | {p} |",
             q + e
+        );
+        targets::count(
+            format!("statements of a no-op boot, {label}"),
+            "postgres",
+            q + e,
+            1,
         );
         counter.reset();
         migrator.run(&theirs).await?;

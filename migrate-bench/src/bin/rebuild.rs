@@ -109,7 +109,55 @@ fn main() -> Result<(), Failure> {
         // The table so far: a long run may be stopped before its end.
         print_table(&rows);
     }
+    if let Some(path) = std::env::var_os("REBUILD_TARGETS") {
+        std::fs::write(path, target_lines(&rows))?;
+    }
     Ok(())
+}
+
+/// For migrate-bench's targets table: `<what>\t<ours s>\t<sqlx s>` per
+/// figure the issue compares with sqlx.
+fn target_lines(rows: &[Row]) -> String {
+    let median = |tool: &str, count: usize, edited: bool| {
+        let row = rows
+            .iter()
+            .find(|r| r.tool.name() == tool && r.count == count)?;
+        let timings = if edited {
+            row.edited.as_ref()?
+        } else {
+            &row.touched
+        };
+        Some(timings.median().as_secs_f64())
+    };
+    let mut out = String::new();
+    let mut line = |what: String, ours: Option<f64>, sqlx: Option<f64>| {
+        if let (Some(ours), Some(sqlx)) = (ours, sqlx) {
+            out.push_str(&format!("{what}\t{ours:.3}\t{sqlx:.3}\n"));
+        }
+    };
+    let names = [Tool::Migrate.name(), Tool::Sqlx.name()];
+    line(
+        "release rebuild, 0 migrations, main.rs touched".to_string(),
+        median(names[0], 0, false),
+        median(names[1], 0, false),
+    );
+    let mut counts: Vec<usize> = rows.iter().map(|r| r.count).filter(|&c| c > 0).collect();
+    counts.dedup();
+    for count in counts {
+        let edited = |tool| median(tool, count, true);
+        let embedding = |tool| Some(edited(tool)? - median(tool, 0, false)?);
+        line(
+            format!("release rebuild, {count} migrations, one edited"),
+            edited(names[0]),
+            edited(names[1]),
+        );
+        line(
+            format!("embedding {count} migrations (edited − 0 migrations)"),
+            embedding(names[0]),
+            embedding(names[1]),
+        );
+    }
+    out
 }
 
 /// One throwaway application crate.
