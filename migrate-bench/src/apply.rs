@@ -120,9 +120,11 @@ where
     let floor = net(median(Tool::FloorOne));
     let sqlx = median(Tool::Sqlx);
     // A floor lost in the client's start-up noise (PostgreSQL's 1,000
-    // one-row inserts: a few ms against ~60 ms of psql) gives no ratio.
+    // one-row inserts: 5 ms net of psql's ~57 ms, give or take several)
+    // gives no ratio: it must exceed the start-up it was netted of.
+    let trusted = |b: Duration| b >= Duration::from_millis(5) && b >= start_up;
     let ratio = |a: Duration, b: Duration| {
-        if b < Duration::from_millis(5) {
+        if !trusted(b) {
             "-".to_string()
         } else {
             format!("{:.2}x", a.as_secs_f64() / b.as_secs_f64())
@@ -170,7 +172,7 @@ where
         );
         let Some(at_most) = at_most else { continue };
         let what = format!("apply, {workload}, {label}, ÷ the one-transaction floor");
-        if floor < Duration::from_millis(5) {
+        if !trusted(floor) {
             targets::unmeasured(what, name, "- (floor within the client's noise)", target);
         } else {
             let measured = d.as_secs_f64() / floor.as_secs_f64();
