@@ -565,7 +565,7 @@ impl<DB: Backend> Session<DB> {
         writes: &BatchWrites<'_>,
     ) -> Result<Option<ForeignKeyViolation>, StepFailure> {
         if !self.foreign_keys_suspended {
-            let counts = self.send_batch(&batch).await?;
+            let (counts, _) = self.send_batch(&batch, false).await?;
             writes.check(&counts, 0)?;
             return Ok(None);
         }
@@ -582,7 +582,7 @@ impl<DB: Backend> Session<DB> {
         };
         self.in_checked_savepoint = true;
         let batch = batch.preceded_by(&open);
-        let (counts, violation) = self.send_checked_batch(&batch).await?;
+        let (counts, violation) = self.send_batch(&batch, true).await?;
         if violation.is_some() {
             return Ok(violation);
         }
@@ -592,34 +592,29 @@ impl<DB: Backend> Session<DB> {
         Ok(None)
     }
 
-    /// [`Self::send_batch`], then the foreign-key check.
-    async fn send_checked_batch(
+    /// Sends a revision's batch: the rows each of its statements changed
+    /// and, with `check_foreign_keys`, the first row that breaks a key
+    /// after it; or a failure that says where in the file it is. A
+    /// revision's own SQL takes as long as it takes: no I/O timeout, but a
+    /// watch for a partition.
+    async fn send_batch(
         &mut self,
         batch: &RevisionBatch<'_>,
+        check_foreign_keys: bool,
     ) -> Result<(Vec<u64>, Option<ForeignKeyViolation>), StepFailure> {
         let watch = self.watch();
+        let conn = &mut self.conn;
         watched(watch, async {
-            DB::execute_batch_then_check_foreign_keys(&mut self.conn, batch.sql())
-                .await
-                .map_err(|failure| {
-                    StepFailure::at(batch.locate(failure.completed, failure.position), failure)
-                })
-        })
-        .await
-    }
-
-    /// Sends a revision's batch: the rows each of its statements changed,
-    /// or a failure that says where in the file it is. A revision's own
-    /// SQL takes as long as it takes: no I/O timeout, but a watch for a
-    /// partition.
-    async fn send_batch(&mut self, batch: &RevisionBatch<'_>) -> Result<Vec<u64>, StepFailure> {
-        let watch = self.watch();
-        watched(watch, async {
-            DB::execute_batch(&mut self.conn, batch.sql())
-                .await
-                .map_err(|failure| {
-                    StepFailure::at(batch.locate(failure.completed, failure.position), failure)
-                })
+            let sent = if check_foreign_keys {
+                DB::execute_batch_then_check_foreign_keys(conn, batch.sql()).await
+            } else {
+                DB::execute_batch(conn, batch.sql())
+                    .await
+                    .map(|counts| (counts, None))
+            };
+            sent.map_err(|failure| {
+                StepFailure::at(batch.locate(failure.completed, failure.position), failure)
+            })
         })
         .await
     }
