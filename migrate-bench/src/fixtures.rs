@@ -177,7 +177,55 @@ pub async fn reachable(url: &str) -> bool {
 
 /// A new, empty database named `name` (dropped first if left over), and a
 /// pool on it. `url` names any database on the server.
+/// The server databases this run made (server URL, name, PostgreSQL?),
+/// dropped by [`drop_created`] at its end.
+static CREATED: std::sync::Mutex<Vec<(String, String, bool)>> = std::sync::Mutex::new(Vec::new());
+
+fn created(url: &str, name: &str, postgres: bool) {
+    let mut created = CREATED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let entry = (url.to_string(), name.to_string(), postgres);
+    if !created.contains(&entry) {
+        created.push(entry);
+    }
+}
+
+/// Drops every server database the run made, so that a run leaves the
+/// servers as it found them; a failure is reported, not fatal.
+pub async fn drop_created() {
+    let created = std::mem::take(&mut *CREATED.lock().unwrap_or_else(|p| p.into_inner()));
+    for (url, name, postgres) in created {
+        let dropped = if postgres {
+            drop_database::<sqlx::Postgres>(
+                &url,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await
+        } else {
+            drop_database::<sqlx::MySql>(&url, &format!("DROP DATABASE IF EXISTS {name}")).await
+        };
+        if let Err(err) = dropped {
+            eprintln!("dropping bench database {name}: {err}");
+        }
+    }
+}
+
+async fn drop_database<DB: sqlx::Database>(url: &str, sql: &str) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let admin = sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    let result = (&admin).execute(sqlx::raw_sql(sql)).await.map(drop);
+    admin.close().await;
+    result
+}
+
 pub async fn fresh_postgres(url: &str, name: &str) -> Result<PgPool, sqlx::Error> {
+    created(url, name, true);
     let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
     admin
         .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
@@ -221,6 +269,7 @@ pub async fn mysql_reachable(url: &str) -> bool {
 
 /// A new, empty MySQL database named `name`; its URL.
 pub async fn fresh_mysql(url: &str, name: &str) -> Result<String, sqlx::Error> {
+    created(url, name, false);
     let admin = MySqlPoolOptions::new()
         .max_connections(1)
         .connect(url)

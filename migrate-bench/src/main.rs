@@ -90,6 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted("boot") {
         boot::table(&servers, &scratch, runs, cold_samples).await?;
+        fixtures::drop_created().await;
     }
 
     if pg_up && wanted("statements") {
@@ -116,6 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rebuild_section()?;
     }
     targets::print();
+    fixtures::drop_created().await;
     std::fs::remove_dir_all(&scratch).ok();
     Ok(())
 }
@@ -195,6 +197,8 @@ async fn statements_postgres(
             q + e
         );
     }
+    // Through the proxy, which goes with this function.
+    fixtures::drop_created().await;
     Ok(())
 }
 
