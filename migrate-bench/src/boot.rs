@@ -143,7 +143,6 @@ pub async fn table(
                 }
                 Kind::MySql => line::<MySql>(server, &fixture, count, runs, cold_samples).await?,
             };
-            let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
             println!(
                 "| {} | {applied} | {} | {} | {} | {:.2}x | {} | {} | {} | {:.2}x | {} | {} MB | {} MB | {} |",
                 server.kind.name(),
@@ -169,7 +168,6 @@ pub async fn table(
 
 /// The line's figures in the targets table.
 fn record_targets(database: &str, applied: usize, line: &Line) {
-    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     targets::ratio(
         format!("no-op boot, steady state, {applied} applied, ÷ `SELECT 1` simple"),
         database,
@@ -201,6 +199,10 @@ fn record_targets(database: &str, applied: usize, line: &Line) {
             );
         }
     }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
 }
 
 fn mb(kb: u64) -> String {

@@ -175,8 +175,6 @@ pub async fn reachable(url: &str) -> bool {
         .is_ok()
 }
 
-/// A new, empty database named `name` (dropped first if left over), and a
-/// pool on it. `url` names any database on the server.
 /// The server databases this run made (server URL, name, PostgreSQL?),
 /// dropped by [`drop_created`] at its end.
 static CREATED: std::sync::Mutex<Vec<(String, String, bool)>> = std::sync::Mutex::new(Vec::new());
@@ -196,18 +194,24 @@ fn created(url: &str, name: &str, postgres: bool) {
 pub async fn drop_created() {
     let created = std::mem::take(&mut *CREATED.lock().unwrap_or_else(|p| p.into_inner()));
     for (url, name, postgres) in created {
+        let sql = drop_statement(&name, postgres);
         let dropped = if postgres {
-            drop_database::<sqlx::Postgres>(
-                &url,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-            .await
+            drop_database::<sqlx::Postgres>(&url, &sql).await
         } else {
-            drop_database::<sqlx::MySql>(&url, &format!("DROP DATABASE IF EXISTS {name}")).await
+            drop_database::<sqlx::MySql>(&url, &sql).await
         };
         if let Err(err) = dropped {
             eprintln!("dropping bench database {name}: {err}");
         }
+    }
+}
+
+/// Drops database `name`; on PostgreSQL, whoever is still connected.
+fn drop_statement(name: &str, postgres: bool) -> String {
+    if postgres {
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    } else {
+        format!("DROP DATABASE IF EXISTS {name}")
     }
 }
 
@@ -224,12 +228,12 @@ where
     result
 }
 
+/// A new, empty database named `name` (dropped first if left over), and a
+/// pool on it. `url` names any database on the server.
 pub async fn fresh_postgres(url: &str, name: &str) -> Result<PgPool, sqlx::Error> {
     created(url, name, true);
     let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await?;
+    admin.execute(drop_statement(name, true).as_str()).await?;
     admin
         .execute(format!("CREATE DATABASE {name}").as_str())
         .await?;
@@ -274,9 +278,7 @@ pub async fn fresh_mysql(url: &str, name: &str) -> Result<String, sqlx::Error> {
         .max_connections(1)
         .connect(url)
         .await?;
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-        .await?;
+    admin.execute(drop_statement(name, false).as_str()).await?;
     admin
         .execute(format!("CREATE DATABASE {name}").as_str())
         .await?;
